@@ -1,0 +1,60 @@
+// @ts-check
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.devstack/', 'data/', 'dist/'] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+  {
+    // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O, no lib adapters.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'path', 'os', 'child_process', 'http', 'https', 'net'],
+              message: 'Workflows must stay deterministic: no Node built-ins.',
+            },
+            {
+              group: ['../lib/*', '../lib/**', 'kafkajs', '@aws-sdk/*', '@duckdb/*'],
+              message: 'Workflows call activities; they do not do I/O.',
+            },
+            {
+              group: ['../activities/*'],
+              allowTypeImports: true,
+              message: 'Workflows import activity types only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // lib/ is the pipeline's own logic, independent of Temporal.
+    files: ['lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@temporalio/*'], message: 'lib/ imports no Temporal package.' }] },
+      ],
+    },
+  },
+  {
+    files: ['lib/**/*.ts', 'activities/**/*.ts', 'workflows/**/*.ts', 'workers/**/*.ts'],
+    rules: { 'no-console': 'error' },
+  },
+);

