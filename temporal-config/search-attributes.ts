@@ -1,4 +1,5 @@
 import type { Connection } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import proto from '@temporalio/proto';
 
 /** Custom search attributes every pipeline run sets, so runs can be filtered in the Web UI. */
@@ -32,3 +33,10 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   });
   return missing.map(([name]) => name);
 }
+
+/** Typed keys for setting the attributes when starting workflows. */
+export const SA = {
+  pipeline: defineSearchAttributeKey('EgxPipeline', SearchAttributeType.KEYWORD),
+  businessDate: defineSearchAttributeKey('EgxBusinessDate', SearchAttributeType.KEYWORD),
+  symbols: defineSearchAttributeKey('EgxSymbols', SearchAttributeType.KEYWORD_LIST),
+};

@@ -92,6 +92,7 @@ export function stackEnv(p: StackProfile): Record<string, string> {
   return {
     TEMPORAL_ADDRESS: `127.0.0.1:${p.ports.temporal}`,
     TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_UI_URL: `http://127.0.0.1:${p.ports.temporalUi}`,
     KAFKA_BOOTSTRAP_SERVERS: `127.0.0.1:${p.ports.kafka}`,
     S3_ENDPOINT: `http://127.0.0.1:${p.ports.s3}`,
     AWS_REGION: 'us-east-1',

@@ -1,0 +1,85 @@
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import proto from '@temporalio/proto';
+import type { AppConfig } from '../lib/config.js';
+import { healthProbes } from '../lib/health/probes.js';
+import { timed, type CheckResult } from '../lib/health/report.js';
+import { describeCluster } from '../temporal-config/cluster.js';
+import { SA } from '../temporal-config/search-attributes.js';
+import { TASK_QUEUES } from '../temporal-config/task-queues.js';
+import type { HealthCheckOutput } from '../workflows/health.js';
+
+export interface HealthRun {
+  via: 'workflow' | 'direct';
+  results: CheckResult[];
+  /** Why the checks ran directly, or where to see the workflow. */
+  note: string;
+  workflowId?: string;
+}
+
+async function direct(config: AppConfig, temporal: CheckResult, note: string): Promise<HealthRun> {
+  const probes = healthProbes(config);
+  const others = await Promise.all([
+    timed('kafka', probes.kafka),
+    timed('s3', probes.s3),
+    timed('duckdb', probes.duckdb),
+  ]);
+  return { via: 'direct', results: [temporal, ...others], note };
+}
+
+async function hasWorker(connection: Connection, namespace: string): Promise<boolean> {
+  const res = await connection.workflowService.describeTaskQueue({
+    namespace,
+    taskQueue: { name: TASK_QUEUES.pipeline },
+    taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  return (res.pollers ?? []).length > 0;
+}
+
+/**
+ * Runs the health check as the `healthCheckWorkflow` when Temporal is up and a worker polls the
+ * pipeline's task queue; otherwise runs the same checks in this process and says why.
+ */
+export async function runHealth(config: AppConfig, opts: { direct?: boolean } = {}): Promise<HealthRun> {
+  const { address, namespace, uiUrl } = config.temporal;
+  let connection: Connection | undefined;
+  const temporal = await timed('temporal', async () => {
+    connection = await Connection.connect({ address, connectTimeout: 3000 });
+    return describeCluster(connection, namespace);
+  });
+  try {
+    if (!connection || !temporal.ok)
+      return await direct(config, temporal, `Temporal at ${address} unreachable; checked the rest directly`);
+    if (opts.direct) return await direct(config, temporal, 'checked directly (--direct)');
+    if (!(await hasWorker(connection, namespace))) {
+      return await direct(
+        config,
+        temporal,
+        `no worker polls task queue "${TASK_QUEUES.pipeline}"; checked directly (start one with: npm run worker)`,
+      );
+    }
+    const client = new Client({ connection, namespace });
+    const workflowId = `health-${new Date().toISOString()}`;
+    const note = `workflow ${workflowId}: ${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}`;
+    try {
+      const out: HealthCheckOutput = await client.workflow.execute('healthCheckWorkflow', {
+        taskQueue: TASK_QUEUES.pipeline,
+        workflowId,
+        args: [{}],
+        workflowExecutionTimeout: '2 minutes',
+        typedSearchAttributes: [{ key: SA.pipeline, value: 'health' }],
+      });
+      return { via: 'workflow', results: out.results, note, workflowId };
+    } catch (e) {
+      const cause = e instanceof WorkflowFailedError ? e.cause : undefined;
+      const report =
+        cause instanceof ApplicationFailure
+          ? (cause.details?.[0] as HealthCheckOutput | undefined)
+          : undefined;
+      if (report?.results) return { via: 'workflow', results: report.results, note, workflowId };
+      throw e;
+    }
+  } finally {
+    await connection?.close();
+  }
+}

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/** Thrown by loadConfig when environment variables are missing or malformed; names each variable and the rule. */
+export class ConfigInvalidError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigInvalidError';
+  }
+}
+
+const hostPort = /^[^\s:,]+:\d{1,5}$/;
+
+const envSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().regex(hostPort, 'expected host:port').default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_URL: z
+    .url({ message: 'expected a URL such as http://127.0.0.1:8233' })
+    .default('http://127.0.0.1:8233'),
+  KAFKA_BOOTSTRAP_SERVERS: z
+    .string()
+    .default('127.0.0.1:9092')
+    .transform((s) => s.split(',').map((b) => b.trim()))
+    .refine((list) => list.every((b) => hostPort.test(b)), 'expected host:port[,host:port...]'),
+  KAFKA_TOPIC: z.string().min(1).default('egx_market_data'),
+  S3_ENDPOINT: z.url({ message: 'expected a URL such as http://127.0.0.1:7070' }).optional(),
+  MINIO_ENDPOINT: z.url({ message: 'expected a URL such as http://127.0.0.1:9000' }).optional(),
+  S3_BUCKET: z.string().min(3).default('egx-data-bucket'),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  WAREHOUSE: z.enum(['duckdb', 'snowflake']).default('duckdb'),
+  DUCKDB_PATH: z.string().min(1).default('data/egx.duckdb'),
+});
+
+export interface AppConfig {
+  temporal: { address: string; namespace: string; uiUrl: string };
+  kafka: { brokers: string[]; topic: string };
+  s3: {
+    /** Undefined means AWS itself. */
+    endpoint?: string;
+    region: string;
+    bucket: string;
+    /** Undefined means the AWS default credential chain. */
+    credentials?: { accessKeyId: string; secretAccessKey: string };
+  };
+  warehouse: { kind: 'duckdb' | 'snowflake'; duckdbPath: string };
+}
+
+/** Reads and validates the environment once, at the edge. Empty strings count as unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const raw = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigInvalidError(
+      parsed.error.issues.map((i) => {
+        const name = String(i.path[0]);
+        return `${name}: ${i.message} (got ${JSON.stringify(raw[name])})`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (Boolean(e.AWS_ACCESS_KEY_ID) !== Boolean(e.AWS_SECRET_ACCESS_KEY)) {
+    problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both or neither');
+  }
+  if (problems.length) throw new ConfigInvalidError(problems);
+  return {
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
+    },
+    kafka: { brokers: e.KAFKA_BOOTSTRAP_SERVERS, topic: e.KAFKA_TOPIC },
+    s3: {
+      endpoint: e.S3_ENDPOINT ?? e.MINIO_ENDPOINT,
+      region: e.AWS_REGION,
+      bucket: e.S3_BUCKET,
+      credentials:
+        e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
+          ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY }
+          : undefined,
+    },
+    warehouse: { kind: e.WAREHOUSE, duckdbPath: e.DUCKDB_PATH },
+  };
+}

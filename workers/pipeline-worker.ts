@@ -1,0 +1,29 @@
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createHealthActivities } from '../activities/health.js';
+import type { AppConfig } from '../lib/config.js';
+import { TASK_QUEUES } from '../temporal-config/task-queues.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** The worker that runs the pipeline's workflows and activities on the `egx-pipeline` task queue. */
+export async function createPipelineWorker(
+  config: AppConfig,
+  connection: NativeConnection,
+  overrides: Partial<WorkerOptions> = {},
+): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: TASK_QUEUES.pipeline,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: { ...createHealthActivities(config) },
+    // Lets in-flight activities finish (and commit what they did) when the worker stops.
+    shutdownGraceTime: '10 seconds',
+    ...overrides,
+  });
+}
+
+export async function connectWorker(config: AppConfig): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: config.temporal.address });
+}
