@@ -1,4 +1,4 @@
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, type ConnectionLike } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { AppConfig } from '../lib/config.js';
@@ -27,7 +27,8 @@ async function direct(config: AppConfig, temporal: CheckResult, note: string): P
   return { via: 'direct', results: [temporal, ...others], note };
 }
 
-async function hasWorker(connection: Connection, namespace: string): Promise<boolean> {
+/** True when some worker polls the pipeline's workflow task queue. */
+export async function hasWorker(connection: ConnectionLike, namespace: string): Promise<boolean> {
   const res = await connection.workflowService.describeTaskQueue({
     namespace,
     taskQueue: { name: TASK_QUEUES.pipeline },

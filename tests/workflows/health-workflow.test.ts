@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, test, vi } from 'vitest';
+import type { HealthActivities } from '../../activities/health.js';
+import type { CheckResult } from '../../lib/health/report.js';
+import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.js';
+import type { healthCheckWorkflow } from '../../workflows/health.js';
+import { timeSkippingEnv } from '../support/temporal.js';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundle;
+const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+beforeAll(async () => {
+  env = await timeSkippingEnv(inject('testServerAddress'));
+  bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const up = (component: CheckResult['component']): CheckResult => ({
+  component,
+  ok: true,
+  latencyMs: 5,
+  detail: 'fine',
+});
+
+function activities(overrides: Partial<HealthActivities> = {}): HealthActivities {
+  return {
+    checkTemporal: vi.fn(async () => up('temporal')),
+    checkKafka: vi.fn(async () => up('kafka')),
+    checkObjectStore: vi.fn(async () => up('s3')),
+    checkWarehouse: vi.fn(async () => up('duckdb')),
+    ...overrides,
+  };
+}
+
+async function run(acts: HealthActivities) {
+  const taskQueue = `health-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: acts,
+  });
+  return worker.runUntil(
+    env.client.workflow.execute<typeof healthCheckWorkflow>('healthCheckWorkflow', {
+      taskQueue,
+      workflowId: `health-${randomUUID()}`,
+      args: [{}],
+    }),
+  );
+}
+
+describe('healthCheckWorkflow', () => {
+  test('returns one result per component when all are up', async () => {
+    const out = await run(activities());
+    expect(out.results.map((r) => [r.component, r.ok])).toEqual([
+      ['temporal', true],
+      ['kafka', true],
+      ['s3', true],
+      ['duckdb', true],
+    ]);
+  });
+
+  test('fails naming the component that is down, with the full report attached', async () => {
+    const down: CheckResult = {
+      component: 'kafka',
+      ok: false,
+      latencyMs: 12,
+      detail: 'connect ECONNREFUSED 127.0.0.1:9092',
+    };
+    const checkKafka = vi.fn(async () => {
+      throw ApplicationFailure.create({ type: 'ComponentDown', message: 'kafka is down', details: [down] });
+    });
+    const err = await run(activities({ checkKafka })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect((cause as ApplicationFailure).type).toBe('HealthCheckFailed');
+    expect(cause?.message).toContain('kafka (connect ECONNREFUSED 127.0.0.1:9092)');
+    const report = (cause as ApplicationFailure).details?.[0] as { results: CheckResult[] };
+    expect(report.results.filter((r) => !r.ok)).toEqual([down]);
+    expect(report.results.filter((r) => r.ok)).toHaveLength(3);
+    // It was retried once before counting as down.
+    expect(checkKafka).toHaveBeenCalledTimes(2);
+  });
+
+  test('a component that recovers on retry counts as up', async () => {
+    let calls = 0;
+    const checkObjectStore = vi.fn(async () => {
+      if (++calls === 1) throw new Error('connection reset');
+      return up('s3');
+    });
+    const out = await run(activities({ checkObjectStore }));
+    expect(out.results.every((r) => r.ok)).toBe(true);
+    expect(calls).toBe(2);
+  });
+});
