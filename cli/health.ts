@@ -7,7 +7,7 @@ import { timed, type CheckResult } from '../lib/health/report.js';
 import { describeCluster } from '../temporal-config/cluster.js';
 import { SA } from '../temporal-config/search-attributes.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
-import type { HealthCheckOutput } from '../workflows/health.js';
+import type { HealthCheckOutput, healthCheckWorkflow } from '../workflows/health.js';
 
 export interface HealthRun {
   via: 'workflow' | 'direct';
@@ -63,7 +63,7 @@ export async function runHealth(config: AppConfig, opts: { direct?: boolean } = 
     const workflowId = `health-${new Date().toISOString()}`;
     const note = `workflow ${workflowId}: ${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}`;
     try {
-      const out: HealthCheckOutput = await client.workflow.execute('healthCheckWorkflow', {
+      const out = await client.workflow.execute<typeof healthCheckWorkflow>('healthCheckWorkflow', {
         taskQueue: TASK_QUEUES.pipeline,
         workflowId,
         args: [{}],
@@ -78,7 +78,11 @@ export async function runHealth(config: AppConfig, opts: { direct?: boolean } = 
           ? (cause.details?.[0] as HealthCheckOutput | undefined)
           : undefined;
       if (report?.results) return { via: 'workflow', results: report.results, note, workflowId };
-      throw e;
+      throw new Error(
+        `health workflow ${workflowId} did not report (${e instanceof Error ? e.message : String(e)}); ` +
+          `is a worker polling "${TASK_QUEUES.pipeline}"? See ${note}`,
+        { cause: e },
+      );
     }
   } finally {
     await connection?.close();

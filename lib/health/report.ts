@@ -15,7 +15,7 @@ export function describeError(e: unknown): string {
   let cur: unknown = e;
   for (let depth = 0; cur !== undefined && cur !== null && depth < 4; depth++) {
     if (!(cur instanceof Error)) {
-      parts.push(String(cur));
+      parts.push(typeof cur === 'string' ? cur : JSON.stringify(cur));
       break;
     }
     const err = cur;

@@ -13,12 +13,8 @@ type CreateOptions = {
  * without time skipping; the internal factory they share accepts an existing time-skipping one.
  */
 export async function timeSkippingEnv(address: string): Promise<TestWorkflowEnvironment> {
-  const create = (
-    TestWorkflowEnvironment as unknown as { create(o: CreateOptions): Promise<TestWorkflowEnvironment> }
-  ).create;
-  return create.call(TestWorkflowEnvironment, {
-    supportsTimeSkipping: true,
-    server: { type: 'existing' },
-    address,
-  });
+  const factory = TestWorkflowEnvironment as unknown as {
+    create(o: CreateOptions): Promise<TestWorkflowEnvironment>;
+  };
+  return factory.create({ supportsTimeSkipping: true, server: { type: 'existing' }, address });
 }

@@ -1,0 +1,64 @@
+import { describe, expect, test } from 'vitest';
+import { ConfigInvalidError, loadConfig } from '../../lib/config.js';
+
+describe('loadConfig', () => {
+  test('embedded defaults point at the local stack', () => {
+    const c = loadConfig({});
+    expect(c.temporal).toEqual({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      uiUrl: 'http://127.0.0.1:8233',
+    });
+    expect(c.kafka).toEqual({ brokers: ['127.0.0.1:9092'], topic: 'egx_market_data' });
+    expect(c.s3).toMatchObject({
+      bucket: 'egx-data-bucket',
+      region: 'us-east-1',
+      endpoint: undefined,
+      credentials: undefined,
+    });
+    expect(c.warehouse).toEqual({ kind: 'duckdb', duckdbPath: 'data/egx.duckdb' });
+  });
+
+  test('reads the seed system variable names, including the MINIO_ENDPOINT alias and broker lists', () => {
+    const c = loadConfig({
+      KAFKA_BOOTSTRAP_SERVERS: 'k1:9092, k2:9093',
+      MINIO_ENDPOINT: 'http://127.0.0.1:9000',
+      AWS_ACCESS_KEY_ID: 'id',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      S3_BUCKET: 'other-bucket',
+    });
+    expect(c.kafka.brokers).toEqual(['k1:9092', 'k2:9093']);
+    expect(c.s3).toMatchObject({
+      endpoint: 'http://127.0.0.1:9000',
+      bucket: 'other-bucket',
+      credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
+    });
+  });
+
+  test('S3_ENDPOINT wins over MINIO_ENDPOINT, and empty values count as unset', () => {
+    const c = loadConfig({ S3_ENDPOINT: 'http://a:1', MINIO_ENDPOINT: 'http://b:2', TEMPORAL_ADDRESS: '' });
+    expect(c.s3.endpoint).toBe('http://a:1');
+    expect(c.temporal.address).toBe('127.0.0.1:7233');
+  });
+
+  test('every bad variable is named with the rule and the value it had', () => {
+    let err: unknown;
+    try {
+      loadConfig({ TEMPORAL_ADDRESS: 'no-port', KAFKA_BOOTSTRAP_SERVERS: 'a:1,b', WAREHOUSE: 'oracle' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigInvalidError);
+    const problems = (err as ConfigInvalidError).problems;
+    expect(problems).toHaveLength(3);
+    expect(problems.find((p) => p.startsWith('TEMPORAL_ADDRESS'))).toContain('"no-port"');
+    expect(problems.find((p) => p.startsWith('KAFKA_BOOTSTRAP_SERVERS'))).toContain('host:port');
+    expect(problems.find((p) => p.startsWith('WAREHOUSE'))).toContain('"oracle"');
+  });
+
+  test('half a credential pair is refused', () => {
+    expect(() => loadConfig({ AWS_ACCESS_KEY_ID: 'id' })).toThrow(
+      /AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both/,
+    );
+  });
+});
