@@ -37,11 +37,26 @@ export async function hasWorker(connection: ConnectionLike, namespace: string): 
   return (res.pollers ?? []).length > 0;
 }
 
+async function waitForWorker(connection: ConnectionLike, namespace: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await hasWorker(connection, namespace)) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /**
  * Runs the health check as the `healthCheckWorkflow` when Temporal is up and a worker polls the
  * pipeline's task queue; otherwise runs the same checks in this process and says why.
  */
-export async function runHealth(config: AppConfig, opts: { direct?: boolean } = {}): Promise<HealthRun> {
+export async function runHealth(
+  config: AppConfig,
+  opts: {
+    direct?: boolean;
+    /** How long to wait for a worker to appear before checking directly. */ waitForWorkerMs?: number;
+  } = {},
+): Promise<HealthRun> {
   const { address, namespace, uiUrl } = config.temporal;
   let connection: Connection | undefined;
   const temporal = await timed('temporal', async () => {
@@ -52,7 +67,7 @@ export async function runHealth(config: AppConfig, opts: { direct?: boolean } = 
     if (!connection || !temporal.ok)
       return await direct(config, temporal, `Temporal at ${address} unreachable; checked the rest directly`);
     if (opts.direct) return await direct(config, temporal, 'checked directly (--direct)');
-    if (!(await hasWorker(connection, namespace))) {
+    if (!(await waitForWorker(connection, namespace, opts.waitForWorkerMs ?? 0))) {
       return await direct(
         config,
         temporal,

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../lib/lake/s3.js';
 import type { Component } from './component.js';
 import { StackError } from './errors.js';
 import { requireTool, rssMiB, runLogged, runningPid, startDaemon, stopDaemon, waitReady } from './proc.js';
@@ -63,10 +64,9 @@ export const s3: Component = {
         },
       },
     );
-    const client = new S3Client({
+    const client = createS3Client({
       endpoint: `http://127.0.0.1:${p.ports.s3}`,
       region: 'us-east-1',
-      forcePathStyle: true,
       credentials: p.s3Credentials,
     });
     try {

@@ -1,0 +1,78 @@
+/**
+ * The main job on the embedded defaults: bring the local stack up, start the pipeline worker, run
+ * the health workflow, print where to watch it, and keep everything running until Ctrl-C; then
+ * stop the worker and every server.
+ */
+import { Command } from 'commander';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { runHealth } from '../cli/health.js';
+import { loadConfig } from '../lib/config.js';
+import { allHealthy, formatReport } from '../lib/health/report.js';
+import { connectWorker, createPipelineWorker } from '../workers/pipeline-worker.js';
+import { StackError } from './devstack/errors.js';
+import { getProfile, stackEnv } from './devstack/profile.js';
+import { down, install, up } from './devstack/stack.js';
+
+const opts = new Command('dev')
+  .option('--keep-stack', 'leave the servers running on exit')
+  .option('--profile <name>', 'stack profile', 'dev')
+  .parse()
+  .opts<{ keepStack?: boolean; profile: string }>();
+
+const profile = getProfile(opts.profile);
+const log = (line: string) => console.log(`[stack] ${line}`);
+let stopping = false;
+
+async function stopStack(): Promise<void> {
+  if (opts.keepStack) return console.log('[stack] left running (npm run stack -- down stops it)');
+  await down(profile, log);
+}
+
+async function main(): Promise<void> {
+  await install(profile, log);
+  await up(profile, log);
+  Object.assign(process.env, stackEnv(profile));
+  const config = loadConfig();
+
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const connection = await connectWorker(config);
+  const worker = await createPipelineWorker(config, connection);
+  const running = worker.run();
+  console.log(`[worker] polling task queue "${worker.options.taskQueue}" on ${config.temporal.address}`);
+
+  const shutdown = () => {
+    if (stopping) return console.log('still stopping; the servers are shut down next…');
+    stopping = true;
+    console.log('\nstopping worker…');
+    worker.shutdown();
+  };
+  // Handlers stay installed: a second Ctrl-C must not abandon the servers half-way.
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+
+  const health = await runHealth(config, { waitForWorkerMs: 15_000 });
+  console.log(`\n${formatReport(health.results)}\n(${health.note})`);
+  console.log(
+    allHealthy(health.results) ? '\nall components healthy' : '\nsome components are DOWN (see above)',
+  );
+  console.log(`\nTemporal Web UI: ${config.temporal.uiUrl}  (workflows, activities and their retries)`);
+  console.log('Everything keeps running; press Ctrl-C to stop the worker and the servers.');
+
+  try {
+    await running;
+  } finally {
+    await connection.close();
+    await stopStack();
+  }
+}
+
+main().catch(async (e: unknown) => {
+  if (e instanceof StackError) {
+    console.error(`dev: ${e.message}`);
+    if (e.hint) console.error(`  → ${e.hint}`);
+  } else {
+    console.error('dev:', e);
+  }
+  await stopStack().catch(() => {});
+  process.exit(1);
+});
