@@ -16,10 +16,10 @@ export type ComponentName = 'temporal' | 'test-server' | 'kafka' | 's3';
 /**
  * A profile is one set of ports and data directories. `dev` is what the run command and the
  * embedded configuration defaults use; `test` runs beside it on other ports so tests never touch
- * a developer's running stack.
+ * a developer's running stack; `bench` is for the benchmarks.
  */
 export interface StackProfile {
-  name: 'dev' | 'test';
+  name: 'dev' | 'test' | 'bench';
   /** Shared, cached installs (binaries, jars, virtualenv). */
   installDir: string;
   /** This profile's pid files, logs and data. */
@@ -75,6 +75,23 @@ export const PROFILES: Record<StackProfile['name'], StackProfile> = {
       kafka: 19092,
       kafkaController: 19093,
       s3: 17070,
+    },
+    s3Credentials,
+  },
+  bench: {
+    name: 'bench',
+    installDir,
+    runDir: join(installDir, 'bench'),
+    components: ['temporal', 'test-server', 'kafka', 's3'],
+    ports: {
+      temporal: 27233,
+      temporalUi: 28233,
+      temporalHttp: 27243,
+      temporalMetrics: 27244,
+      testServer: 27235,
+      kafka: 29092,
+      kafkaController: 29093,
+      s3: 27070,
     },
     s3Credentials,
   },
