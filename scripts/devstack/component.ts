@@ -1,4 +1,5 @@
-import type { ComponentName, StackProfile } from './profile.js';
+import { rssMiB, runningPid } from './proc.js';
+import { paths, type ComponentName, type StackProfile } from './profile.js';
 
 export interface ComponentStatus {
   name: ComponentName;
@@ -18,4 +19,15 @@ export interface Component {
   start(p: StackProfile): Promise<number>;
   stop(p: StackProfile): Promise<boolean>;
   status(p: StackProfile): ComponentStatus;
+}
+
+/** The status of a component's server from its pid file and /proc. */
+export function daemonStatus(
+  p: StackProfile,
+  name: ComponentName,
+  address: string,
+  extra?: string,
+): ComponentStatus {
+  const pid = runningPid({ name, ...paths(p, name) });
+  return { name, running: pid !== undefined, pid, rssMiB: pid ? rssMiB(pid) : undefined, address, extra };
 }

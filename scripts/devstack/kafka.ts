@@ -10,9 +10,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Component } from './component.js';
+import { daemonStatus, type Component } from './component.js';
 import { StackError } from './errors.js';
-import { requireTool, rssMiB, runLogged, runningPid, startDaemon, stopDaemon, waitReady } from './proc.js';
+import { requireTool, runLogged, runningPid, startDaemon, stopDaemon, waitReady } from './proc.js';
 import { paths, VERSIONS, type StackProfile } from './profile.js';
 
 // A fixed cluster id keeps `format` idempotent for a data directory.
@@ -190,14 +190,5 @@ export const kafka: Component = {
 
   stop: (p) => stopDaemon({ name: 'Kafka broker', ...paths(p, 'kafka') }, 30_000),
 
-  status(p) {
-    const pid = runningPid({ name: 'kafka', ...paths(p, 'kafka') });
-    return {
-      name: 'kafka',
-      running: pid !== undefined,
-      pid,
-      rssMiB: pid ? rssMiB(pid) : undefined,
-      address: `127.0.0.1:${p.ports.kafka}`,
-    };
-  },
+  status: (p) => daemonStatus(p, 'kafka', `127.0.0.1:${p.ports.kafka}`),
 };

@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../lib/lake/s3.js';
-import type { Component } from './component.js';
+import { daemonStatus, type Component } from './component.js';
 import { StackError } from './errors.js';
-import { requireTool, rssMiB, runLogged, runningPid, startDaemon, stopDaemon, waitReady } from './proc.js';
+import { requireTool, runLogged, runningPid, startDaemon, stopDaemon, waitReady } from './proc.js';
 import { paths, VERSIONS, type StackProfile } from './profile.js';
 
 const MODULE = 'github.com/versity/versitygw/cmd/versitygw';
@@ -88,14 +88,5 @@ export const s3: Component = {
 
   stop: (p) => stopDaemon({ name: 'S3 server', ...paths(p, 's3') }),
 
-  status(p) {
-    const pid = runningPid({ name: 's3', ...paths(p, 's3') });
-    return {
-      name: 's3',
-      running: pid !== undefined,
-      pid,
-      rssMiB: pid ? rssMiB(pid) : undefined,
-      address: `http://127.0.0.1:${p.ports.s3}`,
-    };
-  },
+  status: (p) => daemonStatus(p, 's3', `http://127.0.0.1:${p.ports.s3}`),
 };

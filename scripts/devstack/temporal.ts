@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ensureSearchAttributes } from '../../temporal-config/search-attributes.js';
-import type { Component } from './component.js';
+import { daemonStatus, type Component } from './component.js';
 import { StackError } from './errors.js';
-import { requireTool, rssMiB, runLogged, runningPid, startDaemon, stopDaemon, waitReady } from './proc.js';
+import { requireTool, runLogged, runningPid, startDaemon, stopDaemon, waitReady } from './proc.js';
 import { paths, VERSIONS, type StackProfile } from './profile.js';
 
 const PIP_SPEC = [
@@ -58,8 +58,15 @@ export function installTemporalBinaries(p: StackProfile): Promise<boolean> {
   return installing;
 }
 
-export async function connectWithTimeout(address: string, timeoutMs = 2000): Promise<Connection> {
-  return Connection.connect({ address, connectTimeout: timeoutMs });
+/** A real request, not an open port: connects and asks for the system info, then runs `more` on the connection. */
+async function probeTemporal(address: string, more?: (c: Connection) => Promise<unknown>): Promise<void> {
+  const connection = await Connection.connect({ address, connectTimeout: 2000 });
+  try {
+    await connection.workflowService.getSystemInfo({});
+    await more?.(connection);
+  } finally {
+    await connection.close();
+  }
 }
 
 export const temporalDevServer: Component = {
@@ -108,13 +115,7 @@ export const temporalDevServer: Component = {
       d,
       pid,
       async () => {
-        const connection = await connectWithTimeout(address);
-        try {
-          await connection.workflowService.getSystemInfo({});
-          await ensureSearchAttributes(connection, 'default');
-        } finally {
-          await connection.close();
-        }
+        await probeTemporal(address, (c) => ensureSearchAttributes(c, 'default'));
         const ui = await fetch(`http://127.0.0.1:${ports.temporalUi}/`);
         if (!ui.ok) throw new Error(`Web UI answered HTTP ${ui.status}`);
         return true;
@@ -126,17 +127,13 @@ export const temporalDevServer: Component = {
 
   stop: (p) => stopDaemon({ name: 'Temporal dev server', ...paths(p, 'temporal') }),
 
-  status(p) {
-    const pid = runningPid({ name: 'temporal', ...paths(p, 'temporal') });
-    return {
-      name: 'temporal',
-      running: pid !== undefined,
-      pid,
-      rssMiB: pid ? rssMiB(pid) : undefined,
-      address: `127.0.0.1:${p.ports.temporal}`,
-      extra: `Web UI http://127.0.0.1:${p.ports.temporalUi}`,
-    };
-  },
+  status: (p) =>
+    daemonStatus(
+      p,
+      'temporal',
+      `127.0.0.1:${p.ports.temporal}`,
+      `Web UI http://127.0.0.1:${p.ports.temporalUi}`,
+    ),
 };
 
 export const temporalTestServer: Component = {
@@ -155,12 +152,7 @@ export const temporalTestServer: Component = {
       d,
       pid,
       async () => {
-        const connection = await connectWithTimeout(`127.0.0.1:${p.ports.testServer}`);
-        try {
-          await connection.workflowService.getSystemInfo({});
-        } finally {
-          await connection.close();
-        }
+        await probeTemporal(`127.0.0.1:${p.ports.testServer}`);
         return true;
       },
       30_000,
@@ -169,14 +161,5 @@ export const temporalTestServer: Component = {
 
   stop: (p) => stopDaemon({ name: 'Temporal test server', ...paths(p, 'test-server') }),
 
-  status(p) {
-    const pid = runningPid({ name: 'test-server', ...paths(p, 'test-server') });
-    return {
-      name: 'test-server',
-      running: pid !== undefined,
-      pid,
-      rssMiB: pid ? rssMiB(pid) : undefined,
-      address: `127.0.0.1:${p.ports.testServer}`,
-    };
-  },
+  status: (p) => daemonStatus(p, 'test-server', `127.0.0.1:${p.ports.testServer}`),
 };
