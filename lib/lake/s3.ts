@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
+  paginateListObjectsV2,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { ObjectNotFoundError, type ObjectInfo, type ObjectStore } from './types.js';
 
 export interface S3Settings {
   endpoint?: string;
@@ -68,4 +73,79 @@ export async function s3RoundTrip(client: S3Client, bucket: string): Promise<str
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }
   return key;
+}
+
+const isNotFound = (e: unknown) =>
+  e instanceof S3ServiceException &&
+  (e.$metadata.httpStatusCode === 404 || e.name === 'NoSuchKey' || e.name === 'NotFound');
+
+const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
+
+/** Objects in one S3 bucket (AWS, versitygw, MinIO, ...). Bodies over `partSize` are uploaded in parts. */
+export class S3ObjectStore implements ObjectStore {
+  readonly location: string;
+
+  private readonly partSize: number;
+  private readonly pageSize: number | undefined;
+
+  constructor(
+    readonly client: S3Client,
+    readonly bucket: string,
+    opts: { partSize?: number; pageSize?: number } = {},
+  ) {
+    this.partSize = opts.partSize ?? 8 * 1024 * 1024;
+    this.pageSize = opts.pageSize;
+    this.location = `s3://${bucket}`;
+  }
+
+  async put(
+    key: string,
+    body: string | Uint8Array | Readable,
+    opts: { contentType?: string } = {},
+  ): Promise<void> {
+    const params = { Bucket: this.bucket, Key: key, Body: body, ContentType: opts.contentType };
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      if (Buffer.byteLength(body) <= this.partSize) {
+        await this.client.send(new PutObjectCommand(params));
+        return;
+      }
+    }
+    await new Upload({ client: this.client, params, partSize: this.partSize, queueSize: 2 }).done();
+  }
+
+  async get(key: string): Promise<Readable> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return res.Body as Readable;
+    } catch (e) {
+      if (isNotFound(e)) throw new ObjectNotFoundError(this.location, key);
+      throw e;
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { key, size: res.ContentLength ?? 0, etag: unquote(res.ETag), lastModified: res.LastModified };
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    for await (const page of paginateListObjectsV2(
+      { client: this.client, pageSize: this.pageSize },
+      { Bucket: this.bucket, Prefix: prefix },
+    )) {
+      for (const o of page.Contents ?? []) {
+        if (o.Key)
+          yield { key: o.Key, size: o.Size ?? 0, etag: unquote(o.ETag), lastModified: o.LastModified };
+      }
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
 }
