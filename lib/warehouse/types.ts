@@ -32,7 +32,10 @@ export interface Warehouse {
   /** Runs one statement (DDL or DML) with positional `?` parameters. */
   execute(sql: string, params?: SqlValue[]): Promise<void>;
   /** Runs a query; column names in the result are upper-case; DATE columns come back as 'YYYY-MM-DD', numbers as number. */
-  query<T extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T[]>;
+  query<T extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params?: SqlValue[],
+  ): Promise<T[]>;
   /** Appends rows in bulk (never one INSERT per row). Returns the number of rows written. */
   bulkInsert(table: TableDef, columns: string[], rows: SqlValue[][]): Promise<number>;
   /** Inserts new rows and updates existing ones, matching on `table.key`. Rows within one call must have distinct keys. */

@@ -1,0 +1,51 @@
+import type { ColumnType, TableDef } from './types.js';
+
+/** Shared SQL builders: one source for DuckDB and Snowflake (upper-case, unquoted identifiers). */
+
+export const qualified = (t: Pick<TableDef, 'schema' | 'name'>) => `${t.schema}.${t.name}`;
+
+/** Throws unless every column is declared on the table and the key is among them. */
+export function checkColumns(table: TableDef, columns: string[], needKey: boolean): void {
+  const known = new Set(table.columns.map((c) => c.name));
+  const unknown = columns.filter((c) => !known.has(c));
+  if (unknown.length) throw new Error(`${qualified(table)}: unknown column(s) ${unknown.join(', ')}`);
+  if (needKey) {
+    if (!table.key?.length) throw new Error(`${qualified(table)}: upsert needs a natural key, none declared`);
+    const missing = table.key.filter((k) => !columns.includes(k));
+    if (missing.length)
+      throw new Error(`${qualified(table)}: upsert rows lack key column(s) ${missing.join(', ')}`);
+  }
+}
+
+/** MERGE of `source` (same column names) into `table` on its natural key. */
+export function mergeSql(table: TableDef, source: string, columns: string[]): string {
+  const key = table.key ?? [];
+  const rest = columns.filter((c) => !key.includes(c));
+  const on = key.map((k) => `t.${k} = s.${k}`).join(' AND ');
+  const update = rest.length
+    ? `WHEN MATCHED THEN UPDATE SET ${rest.map((c) => `${c} = s.${c}`).join(', ')} `
+    : '';
+  return (
+    `MERGE INTO ${qualified(table)} t USING ${source} s ON ${on} ` +
+    update +
+    `WHEN NOT MATCHED THEN INSERT (${columns.join(', ')}) VALUES (${columns.map((c) => `s.${c}`).join(', ')})`
+  );
+}
+
+/** Counts the staged rows whose key already exists in the table (the rows a MERGE will update). */
+export function matchedCountSql(table: TableDef, source: string): string {
+  const on = (table.key ?? []).map((k) => `t.${k} = s.${k}`).join(' AND ');
+  return `SELECT COUNT(*) AS N FROM ${source} s JOIN ${qualified(table)} t ON ${on}`;
+}
+
+export function createTableSql(
+  table: TableDef,
+  typeName: (t: ColumnType) => string,
+  withKey: boolean,
+): string {
+  const cols = table.columns.map(
+    (c) => `${c.name} ${typeName(c.type)}${c.nullable === false ? ' NOT NULL' : ''}`,
+  );
+  if (withKey && table.key?.length) cols.push(`PRIMARY KEY (${table.key.join(', ')})`);
+  return `CREATE TABLE IF NOT EXISTS ${qualified(table)} (${cols.join(', ')})`;
+}
