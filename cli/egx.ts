@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigInvalidError, loadConfig } from '../lib/config.js';
 import { allHealthy, formatReport } from '../lib/health/report.js';
+import { formatSummary } from '../lib/ingest/load-summary.js';
 import { runHealth } from './health.js';
+import { runLoad } from './load.js';
 
 const program = new Command('egx')
   .description('EGX market-data pipeline')
@@ -27,7 +29,32 @@ program
     process.exitCode = allHealthy(run.results) ? 0 : 1;
   });
 
+program
+  .command('load <target>')
+  .description(
+    'load batch files (a file, a directory or s3://bucket/prefix) into the warehouse, without Temporal',
+  )
+  .option('--kind <kind>', 'prices, companies or indices (default: from the folder name; prices otherwise)')
+  .option('--force', 'reload files even when unchanged since the last load')
+  .option('--json', 'also print the summary as one JSON object on the last line')
+  .action(async (target: string, opts: { kind?: string; force?: boolean; json?: boolean }) => {
+    const progress = process.stderr.isTTY
+      ? (line: string) => process.stderr.write(`\r\x1b[K${line.slice(0, 150)}`)
+      : undefined;
+    const run = await runLoad(loadConfig(), target, { ...opts, progress });
+    if (progress) process.stderr.write('\r\x1b[K');
+    console.log(`${formatSummary(run.summary)}\ntime: ${run.seconds.toFixed(1)} s (run ${run.runId})`);
+    if (opts.json)
+      console.log(
+        JSON.stringify({ runId: run.runId, seconds: Number(run.seconds.toFixed(2)), ...run.summary }),
+      );
+  });
+
 program.parseAsync().catch((e: unknown) => {
-  console.error(e instanceof ConfigInvalidError ? `egx: ${e.message}` : e);
+  console.error(
+    e instanceof ConfigInvalidError || (e instanceof Error && e.message.startsWith('egx '))
+      ? `egx: ${e.message}`
+      : e,
+  );
   process.exitCode = 2;
 });

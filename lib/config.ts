@@ -25,6 +25,8 @@ const envSchema = z.object({
   S3_ENDPOINT: z.url({ message: 'expected a URL such as http://127.0.0.1:7070' }).optional(),
   MINIO_ENDPOINT: z.url({ message: 'expected a URL such as http://127.0.0.1:9000' }).optional(),
   S3_BUCKET: z.string().min(3).default('egx-data-bucket'),
+  OBJECT_STORE: z.enum(['local', 's3']).optional(),
+  LAKE_DIR: z.string().min(1).default('data/lake'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
@@ -35,6 +37,8 @@ const envSchema = z.object({
 export interface AppConfig {
   temporal: { address: string; namespace: string; uiUrl: string };
   kafka: { brokers: string[]; topic: string };
+  /** Where the object store lives: a local directory (embedded default) or the S3 bucket below. */
+  objectStore: { kind: 'local'; dir: string } | { kind: 's3' };
   s3: {
     /** Undefined means AWS itself. */
     endpoint?: string;
@@ -71,6 +75,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
     },
     kafka: { brokers: e.KAFKA_BOOTSTRAP_SERVERS, topic: e.KAFKA_TOPIC },
+    objectStore:
+      (e.OBJECT_STORE ?? (e.S3_ENDPOINT || e.MINIO_ENDPOINT ? 's3' : 'local')) === 's3'
+        ? { kind: 's3' }
+        : { kind: 'local', dir: e.LAKE_DIR },
     s3: {
       endpoint: e.S3_ENDPOINT ?? e.MINIO_ENDPOINT,
       region: e.AWS_REGION,

@@ -1,3 +1,4 @@
+import { FileUnreadableError } from './records.js';
 import { readCsv, type CsvRecord } from './text-stream.js';
 import { parseDate, parseNumber, ValueParseError, type DayOrder } from './values.js';
 
@@ -17,8 +18,7 @@ export interface DailyBar {
 }
 
 export type ParsedRow =
-  | { ok: true; line: number; bar: DailyBar }
-  | { ok: false; line: number; reason: string; raw: string };
+  { ok: true; line: number; bar: DailyBar } | { ok: false; line: number; reason: string; raw: string };
 
 export type DailyFormatId = 'egx_ar_export' | 'investing' | 'yahoo' | 'marketwatch' | 'ohlcv';
 
@@ -32,9 +32,11 @@ export interface DailyFormat {
 }
 
 /** Thrown when a file's header matches no known daily-bar layout; names the file and what was found. */
-export class UnknownFormatError extends Error {
+export class UnknownFormatError extends FileUnreadableError {
   constructor(file: string, header: string[], missing: string[]) {
-    super(`${file}: unrecognised daily price header ${JSON.stringify(header)}: no ${missing.join(', ')} column`);
+    super(
+      `${file}: unrecognised daily price header ${JSON.stringify(header)}: no ${missing.join(', ')} column`,
+    );
     this.name = 'UnknownFormatError';
   }
 }
@@ -53,7 +55,12 @@ const ALIASES: Record<Field, string[]> = {
 
 /** Works out the layout from the header row (and the first data row, which tells MarketWatch apart). */
 export function detectDailyFormat(file: string, header: string[], firstRow?: string[]): DailyFormat {
-  const names = header.map((h) => h.replace(/^\uFEFF/, '').trim().toLowerCase());
+  const names = header.map((h) =>
+    h
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .toLowerCase(),
+  );
   const columns: DailyFormat['columns'] = {};
   for (const [field, aliases] of Object.entries(ALIASES) as [Field, string[]][]) {
     const i = names.findIndex((n) => aliases.includes(n));
@@ -67,7 +74,8 @@ export function detectDailyFormat(file: string, header: string[], firstRow?: str
     delete columns.open;
     return { id: 'egx_ar_export', dayOrder: 'month-first', columns };
   }
-  if (names.includes('change %') || names.includes('vol.')) return { id: 'investing', dayOrder: 'month-first', columns };
+  if (names.includes('change %') || names.includes('vol.'))
+    return { id: 'investing', dayOrder: 'month-first', columns };
   if (names.includes('adj close')) return { id: 'yahoo', dayOrder: 'month-first', columns };
   const dateCol = columns.date!;
   // MarketWatch downloads: `..`-prefixed prices, or US-style dates under a capitalised header.
@@ -108,7 +116,13 @@ export function parseDailyRow(format: DailyFormat, symbol: string, record: strin
       const v = bar[f];
       if (v !== null && v < 0) return `${f}: must not be negative, got ${v}`;
     }
-    return { ...bar, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume === null ? null : Math.round(bar.volume) };
+    return {
+      ...bar,
+      high: bar.high,
+      low: bar.low,
+      close: bar.close,
+      volume: bar.volume === null ? null : Math.round(bar.volume),
+    };
   } catch (e) {
     if (e instanceof ValueParseError) return e.message;
     throw e;
@@ -133,16 +147,26 @@ export async function readDailyBars(
   const first = await records.next();
   if (first.done) throw new UnknownFormatError(opts.file, [], ['date', 'high', 'low', 'close']);
   const second = await records.next();
-  const format = detectDailyFormat(opts.file, first.value.cells, second.done ? undefined : second.value.cells);
+  const format = detectDailyFormat(
+    opts.file,
+    first.value.cells,
+    second.done ? undefined : second.value.cells,
+  );
 
   async function* rows(): AsyncGenerator<ParsedRow> {
     const seen = new Map<string, number>();
     const one = (r: CsvRecord): ParsedRow => {
       const parsed = parseDailyRow(format, opts.symbol, r.cells);
-      if (typeof parsed === 'string') return { ok: false, line: r.line, reason: parsed, raw: r.cells.join(',') };
+      if (typeof parsed === 'string')
+        return { ok: false, line: r.line, reason: parsed, raw: r.cells.join(',') };
       const earlier = seen.get(parsed.tradeDate);
       if (earlier !== undefined) {
-        return { ok: false, line: r.line, reason: `duplicate date ${parsed.tradeDate} (also on line ${earlier})`, raw: r.cells.join(',') };
+        return {
+          ok: false,
+          line: r.line,
+          reason: `duplicate date ${parsed.tradeDate} (also on line ${earlier})`,
+          raw: r.cells.join(','),
+        };
       }
       seen.set(parsed.tradeDate, r.line);
       return { ok: true, line: r.line, bar: parsed };

@@ -10,7 +10,8 @@ export function sniffEncoding(first: Uint8Array): 'utf-8' | 'windows-1256' {
   if (first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf) return 'utf-8';
   // Only judge complete lines: a chunk can end inside a multi-byte character.
   const lastNewline = first.lastIndexOf(0x0a);
-  const sample = lastNewline > 0 ? first.subarray(0, lastNewline) : first.subarray(0, Math.max(0, first.length - 4));
+  const sample =
+    lastNewline > 0 ? first.subarray(0, lastNewline) : first.subarray(0, Math.max(0, first.length - 4));
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(sample);
     return 'utf-8';
@@ -47,7 +48,10 @@ export interface CsvRecord {
  * cells, BOMs, `\r\n`, `\n` and the reversed `\n\r` line ends, and ragged rows (checked later).
  * Blank lines are not records.
  */
-export async function* readCsv(input: AsyncIterable<Uint8Array | string>, options: Options = {}): AsyncGenerator<CsvRecord> {
+export async function* readCsv(
+  input: AsyncIterable<Uint8Array | string>,
+  options: Options = {},
+): AsyncGenerator<CsvRecord> {
   const parser = Readable.from(decodeText(input)).pipe(
     parse({
       bom: true,
@@ -59,7 +63,10 @@ export async function* readCsv(input: AsyncIterable<Uint8Array | string>, option
       ...options,
     }),
   );
-  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+  for await (const { record, info } of parser as AsyncIterable<{
+    record: string[];
+    info: { lines: number };
+  }>) {
     const cells = record.map((c) => c.trim());
     if (cells.every((c) => c === '')) continue;
     yield { line: info.lines, cells };

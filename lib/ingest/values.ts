@@ -32,7 +32,8 @@ export function parseNumber(column: string, raw: string | undefined): number | n
     factor = SUFFIX[suffix]!;
     s = s.slice(0, -1);
   }
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s)) throw new ValueParseError(column, text, 'not a number');
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s))
+    throw new ValueParseError(column, text, 'not a number');
   const n = Number(s) * factor;
   if (!Number.isFinite(n)) throw new ValueParseError(column, text, 'not a finite number');
   // Undo float noise from K/M scaling (1.16M -> 1160000, not 1159999.9999999998).
@@ -66,7 +67,9 @@ export function parseDate(column: string, raw: string | undefined, order: DayOrd
   m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(text);
   if (m) {
     const [a, b] = [+m[1]!, +m[2]!];
-    return order === 'month-first' ? isoDate(+m[3]!, a, b, column, text) : isoDate(+m[3]!, b, a, column, text);
+    return order === 'month-first'
+      ? isoDate(+m[3]!, a, b, column, text)
+      : isoDate(+m[3]!, b, a, column, text);
   }
   m = /^([A-Za-z]{3})[a-z]*\.? (\d{1,2}),? (\d{4})$/.exec(text);
   if (m) {

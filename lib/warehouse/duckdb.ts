@@ -78,6 +78,14 @@ function toJs(value: DuckDBValue, typeId: DuckDBTypeId): unknown {
 export class DuckDbWarehouse implements Warehouse {
   readonly dialect = 'duckdb' as const;
   private stageSeq = 0;
+  // One connection: writes that stage and merge must not interleave.
+  private writes: Promise<unknown> = Promise.resolve();
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(work, work);
+    this.writes = next.catch(() => {});
+    return next;
+  }
 
   constructor(
     private readonly instance: DuckDBInstance,
@@ -130,6 +138,10 @@ export class DuckDbWarehouse implements Warehouse {
 
   async bulkInsert(table: TableDef, columns: string[], rows: SqlValue[][]): Promise<number> {
     checkColumns(table, columns, false);
+    return this.exclusive(() => this.bulkInsertNow(table, columns, rows));
+  }
+
+  private async bulkInsertNow(table: TableDef, columns: string[], rows: SqlValue[][]): Promise<number> {
     if (rows.length === 0) return 0;
     const view = await this.stage(table, columns, rows);
     try {
@@ -149,6 +161,10 @@ export class DuckDbWarehouse implements Warehouse {
 
   async upsert(table: TableDef, columns: string[], rows: SqlValue[][]): Promise<UpsertResult> {
     checkColumns(table, columns, true);
+    return this.exclusive(() => this.upsertNow(table, columns, rows));
+  }
+
+  private async upsertNow(table: TableDef, columns: string[], rows: SqlValue[][]): Promise<UpsertResult> {
     if (rows.length === 0) return { inserted: 0, updated: 0 };
     const view = await this.stage(table, columns, rows);
     try {

@@ -1,0 +1,25 @@
+import type { AppConfig } from './config.js';
+import { LocalObjectStore } from './lake/local.js';
+import { createS3Client, ensureBucket, S3ObjectStore } from './lake/s3.js';
+import type { ObjectStore } from './lake/types.js';
+import { openDuckDbWarehouse } from './warehouse/duckdb.js';
+import { bootstrapWarehouse } from './warehouse/schema.js';
+import type { Warehouse } from './warehouse/types.js';
+
+/** The configured object store; the S3 bucket is created when missing. */
+export async function openObjectStore(config: AppConfig): Promise<ObjectStore> {
+  if (config.objectStore.kind === 'local') return new LocalObjectStore(config.objectStore.dir);
+  const client = createS3Client(config.s3);
+  await ensureBucket(client, config.s3.bucket);
+  return new S3ObjectStore(client, config.s3.bucket);
+}
+
+/** The configured warehouse, with its schemas and tables created (idempotent). */
+export async function openWarehouse(config: AppConfig): Promise<Warehouse> {
+  if (config.warehouse.kind !== 'duckdb') {
+    throw new Error(`[warehouse:${config.warehouse.kind}] not available in this build; set WAREHOUSE=duckdb`);
+  }
+  const wh = await openDuckDbWarehouse(config.warehouse.duckdbPath);
+  await bootstrapWarehouse(wh);
+  return wh;
+}

@@ -1,0 +1,25 @@
+import { priceFiles } from './prices.js';
+import type { FileKindReader } from './records.js';
+import { companyFiles, constituentFiles } from './reference-files.js';
+
+export const FILE_KINDS: Record<string, FileKindReader> = {
+  prices: priceFiles,
+  companies: companyFiles,
+  indices: constituentFiles,
+};
+
+/** The batch prefixes of the object store key layout, in load order (reference data first). */
+export const BATCH_PREFIXES = ['batch/companies/', 'batch/indices/', 'batch/prices/'] as const;
+
+/** Which reader a key needs: by its folder (`…/companies/…`, `…/indices/…`), else daily prices. */
+export function readerForKey(key: string, kind?: string): FileKindReader {
+  if (kind) {
+    const r = FILE_KINDS[kind];
+    if (!r)
+      throw new Error(`unknown file kind "${kind}" (expected one of: ${Object.keys(FILE_KINDS).join(', ')})`);
+    return r;
+  }
+  if (/(^|\/)companies\//.test(key)) return companyFiles;
+  if (/(^|\/)indices\//.test(key) || /_constituents/i.test(key)) return constituentFiles;
+  return priceFiles;
+}

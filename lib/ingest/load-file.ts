@@ -1,0 +1,180 @@
+import type { ObjectStore } from '../lake/types.js';
+import { LOADED_FILES, QUARANTINE } from '../warehouse/schema.js';
+import type { SqlValue, Warehouse } from '../warehouse/types.js';
+import { CsvError } from 'csv-parse';
+import { FileUnreadableError, type FileKindReader } from './records.js';
+
+export interface LoadDeps {
+  /** Where the file is read from. */
+  store: ObjectStore;
+  /** Where quarantine files are written (default: `store`). */
+  lake?: ObjectStore;
+  warehouse: Warehouse;
+}
+
+export interface LoadProgress {
+  key: string;
+  rowsRead: number;
+  rowsLoaded: number;
+  rowsQuarantined: number;
+}
+
+export interface FileLoadResult {
+  key: string;
+  kind: string;
+  etag: string;
+  format?: string;
+  /** True when the manifest already had this exact content. */
+  skipped: boolean;
+  rowsLoaded: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+  rowsQuarantined: number;
+  /** Quarantined rows by reason (numbers in reasons are kept; reasons are short). */
+  quarantineReasons: Record<string, number>;
+  /** Set when the whole file could not be read (it is quarantined as line 0). */
+  error?: string;
+}
+
+export interface LoadFileOptions {
+  runId: string;
+  /** Reload even when the manifest says the content is unchanged. */
+  force?: boolean;
+  batchSize?: number;
+  onProgress?: (p: LoadProgress) => void;
+  now?: () => Date;
+}
+
+/** The quarantine object for one source file of one run: `quarantine/<run-id>/<source-name>.ndjson`. */
+export function quarantineKey(runId: string, key: string): string {
+  return `quarantine/${runId}/${key.replace(/\//g, '__')}.ndjson`;
+}
+
+/** Groups a reason like "close: must be > 0, got 0" under "close: must be > 0". */
+export function reasonClass(reason: string): string {
+  return reason
+    .replace(/, got .*$/, '')
+    .replace(/ \(also on line \d+\)$/, '')
+    .replace(/ "[^"]*"$/, '')
+    .replace(/^duplicate (date|symbol) .*$/, 'duplicate $1')
+    .replace(/^high .* < low .*$/, 'high < low');
+}
+
+/**
+ * Loads one file from the object store into the warehouse, idempotently: rows are upserted on the
+ * table's natural key in batches, bad rows go to quarantine (object store + META.QUARANTINE) with
+ * their line and reason, and the manifest is written last, so a crash before it means a clean
+ * reload. An unchanged file (same etag) is skipped unless `force`.
+ */
+export async function loadFile(
+  deps: LoadDeps,
+  reader: FileKindReader,
+  key: string,
+  opts: LoadFileOptions,
+): Promise<FileLoadResult> {
+  const { store, warehouse } = deps;
+  const now = opts.now ?? (() => new Date());
+  const info = await store.head(key);
+  if (!info) throw new Error(`${store.location}: no file at ${key}`);
+  const result: FileLoadResult = {
+    key,
+    kind: reader.kind,
+    etag: info.etag,
+    skipped: false,
+    rowsLoaded: 0,
+    rowsInserted: 0,
+    rowsUpdated: 0,
+    rowsQuarantined: 0,
+    quarantineReasons: {},
+  };
+  if (!opts.force) {
+    const [seen] = await warehouse.query<{ ETAG: string }>(
+      `SELECT ETAG FROM META.LOADED_FILES WHERE SOURCE_KEY = ?`,
+      [key],
+    );
+    if (seen?.ETAG === info.etag) return { ...result, skipped: true };
+  }
+
+  const loadedAt = now();
+  const columns = [...reader.columns, 'SOURCE_KEY', 'SOURCE_LINE', 'RUN_ID', 'LOADED_AT'];
+  const quarantined: { line: number; reason: string; raw: string }[] = [];
+  let batch: SqlValue[][] = [];
+  let rowsRead = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const r = await warehouse.upsert(reader.table, columns, batch);
+    result.rowsInserted += r.inserted;
+    result.rowsUpdated += r.updated;
+    result.rowsLoaded += batch.length;
+    batch = [];
+    opts.onProgress?.({ key, rowsRead, rowsLoaded: result.rowsLoaded, rowsQuarantined: quarantined.length });
+  };
+
+  try {
+    const { format, records } = await reader.open(await store.get(key), key);
+    result.format = format;
+    for await (const rec of records) {
+      rowsRead++;
+      if (rec.ok) {
+        batch.push([...rec.values, key, rec.line, opts.runId, loadedAt]);
+        if (batch.length >= (opts.batchSize ?? 50_000)) await flush();
+      } else {
+        quarantined.push({ line: rec.line, reason: rec.reason, raw: rec.raw });
+      }
+    }
+    await flush();
+  } catch (e) {
+    // Only reading/parsing errors quarantine the file; warehouse or store failures are retried by the caller.
+    if (!(e instanceof FileUnreadableError || e instanceof CsvError)) throw e;
+    result.error = e.message;
+    quarantined.push({ line: 0, reason: `file not loaded: ${e.message}`, raw: '' });
+  }
+
+  result.rowsQuarantined = quarantined.filter((q) => q.line > 0).length;
+  for (const q of quarantined) {
+    const cls = reasonClass(q.reason);
+    result.quarantineReasons[cls] = (result.quarantineReasons[cls] ?? 0) + 1;
+  }
+  if (quarantined.length > 0) {
+    const ndjson =
+      quarantined
+        .map((q) => JSON.stringify({ source: key, etag: info.etag, runId: opts.runId, ...q }))
+        .join('\n') + '\n';
+    await (deps.lake ?? store).put(quarantineKey(opts.runId, key), ndjson, {
+      contentType: 'application/x-ndjson',
+    });
+    await warehouse.upsert(
+      QUARANTINE,
+      ['SOURCE_KEY', 'ETAG', 'LINE', 'REASON', 'RAW', 'RUN_ID', 'QUARANTINED_AT'],
+      quarantined.map((q) => [key, info.etag, q.line, q.reason, q.raw, opts.runId, loadedAt]),
+    );
+  }
+  await warehouse.upsert(
+    LOADED_FILES,
+    [
+      'SOURCE_KEY',
+      'ETAG',
+      'KIND',
+      'FORMAT',
+      'ROWS_LOADED',
+      'ROWS_QUARANTINED',
+      'ERROR',
+      'RUN_ID',
+      'LOADED_AT',
+    ],
+    [
+      [
+        key,
+        info.etag,
+        reader.kind,
+        result.format ?? null,
+        result.rowsLoaded,
+        result.rowsQuarantined,
+        result.error ?? null,
+        opts.runId,
+        loadedAt,
+      ],
+    ],
+  );
+  return result;
+}

@@ -1,0 +1,58 @@
+import type { FileLoadResult } from './load-file.js';
+
+export interface LoadSummary {
+  files: number;
+  filesLoaded: number;
+  filesSkipped: number;
+  filesFailed: number;
+  rowsLoaded: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+  rowsQuarantined: number;
+  quarantinedByReason: Record<string, number>;
+  failedFiles: { key: string; error: string }[];
+}
+
+export function summarize(results: FileLoadResult[]): LoadSummary {
+  const s: LoadSummary = {
+    files: results.length,
+    filesLoaded: 0,
+    filesSkipped: 0,
+    filesFailed: 0,
+    rowsLoaded: 0,
+    rowsInserted: 0,
+    rowsUpdated: 0,
+    rowsQuarantined: 0,
+    quarantinedByReason: {},
+    failedFiles: [],
+  };
+  for (const r of results) {
+    if (r.skipped) s.filesSkipped++;
+    else if (r.error) {
+      s.filesFailed++;
+      s.failedFiles.push({ key: r.key, error: r.error });
+    } else s.filesLoaded++;
+    s.rowsLoaded += r.rowsLoaded;
+    s.rowsInserted += r.rowsInserted;
+    s.rowsUpdated += r.rowsUpdated;
+    s.rowsQuarantined += r.rowsQuarantined;
+    for (const [reason, n] of Object.entries(r.quarantineReasons)) {
+      if (reason.startsWith('file not loaded')) continue;
+      s.quarantinedByReason[reason] = (s.quarantinedByReason[reason] ?? 0) + n;
+    }
+  }
+  return s;
+}
+
+export function formatSummary(s: LoadSummary): string {
+  const lines = [
+    `files: ${s.files} (${s.filesLoaded} loaded, ${s.filesSkipped} unchanged and skipped, ${s.filesFailed} not readable)`,
+    `rows loaded: ${s.rowsLoaded} (${s.rowsInserted} new, ${s.rowsUpdated} updated)`,
+    `rows quarantined: ${s.rowsQuarantined}`,
+    ...Object.entries(s.quarantinedByReason)
+      .sort((a, b) => b[1] - a[1])
+      .map(([reason, n]) => `  ${String(n).padStart(7)}  ${reason}`),
+    ...s.failedFiles.map((f) => `not loaded: ${f.key}: ${f.error}`),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,25 @@
+import type { SqlValue, TableDef } from '../warehouse/types.js';
+
+/** A row of a batch file after parsing: values for the target table, or why it cannot load. */
+export type LoadRecord =
+  { ok: true; line: number; values: SqlValue[] } | { ok: false; line: number; reason: string; raw: string };
+
+/** How one kind of batch file is read: its target table and a streaming parser. */
+export interface FileKindReader {
+  kind: string;
+  table: TableDef;
+  /** Target columns the parser fills, in order (lineage columns are added by the loader). */
+  columns: string[];
+  open(
+    input: AsyncIterable<Uint8Array | string>,
+    key: string,
+  ): Promise<{ format: string; records: AsyncIterable<LoadRecord> }>;
+}
+
+/** Thrown by a reader when a whole file cannot be read (unknown layout, broken encoding); the file is quarantined, not retried. */
+export class FileUnreadableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FileUnreadableError';
+  }
+}
