@@ -7,6 +7,7 @@ import { allHealthy, formatReport } from '../lib/health/report.js';
 import { formatSummary } from '../lib/ingest/load-summary.js';
 import { runHealth } from './health.js';
 import { runLoad } from './load.js';
+import { formatDailyBatch, runDailyBatch } from './run.js';
 
 const program = new Command('egx')
   .description('EGX market-data pipeline')
@@ -48,6 +49,20 @@ program
       console.log(
         JSON.stringify({ runId: run.runId, seconds: Number(run.seconds.toFixed(2)), ...run.summary }),
       );
+  });
+
+program
+  .command('run <pipeline>')
+  .description('start a pipeline workflow and wait for it: daily-batch')
+  .option('--date <YYYY-MM-DD>', 'business date (default: today in Africa/Cairo)')
+  .option('--force', 'reload every batch file, not only new or changed ones')
+  .action(async (pipeline: string, opts: { date?: string; force?: boolean }) => {
+    if (pipeline !== 'daily-batch') throw new Error(`egx run: unknown pipeline "${pipeline}" (expected: daily-batch)`);
+    const out = await runDailyBatch(loadConfig(), {
+      ...opts,
+      onStarted: (id, url) => console.error(`started ${id}: ${url}`),
+    });
+    console.log(formatDailyBatch(out));
   });
 
 program.parseAsync().catch((e: unknown) => {

@@ -27,6 +27,7 @@ const envSchema = z.object({
   S3_BUCKET: z.string().min(3).default('egx-data-bucket'),
   OBJECT_STORE: z.enum(['local', 's3']).optional(),
   LAKE_DIR: z.string().min(1).default('data/lake'),
+  ARTIFACTS_DIR: z.string().min(1).default('data/artifacts'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
@@ -48,6 +49,8 @@ export interface AppConfig {
     credentials?: { accessKeyId: string; secretAccessKey: string };
   };
   warehouse: { kind: 'duckdb' | 'snowflake'; duckdbPath: string };
+  /** Local logs and artifacts the daily run prunes. */
+  artifactsDir: string;
 }
 
 /** Reads and validates the environment once, at the edge. Empty strings count as unset. */
@@ -89,5 +92,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           : undefined,
     },
     warehouse: { kind: e.WAREHOUSE, duckdbPath: e.DUCKDB_PATH },
+    artifactsDir: e.ARTIFACTS_DIR,
   };
 }

@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createBatchActivities } from '../activities/batch.js';
 import { createHealthActivities } from '../activities/health.js';
+import { openObjectStore, openWarehouse } from '../lib/adapters.js';
 import type { AppConfig } from '../lib/config.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
 
@@ -12,12 +14,16 @@ export async function createPipelineWorker(
   connection: NativeConnection,
   overrides: Partial<WorkerOptions> = {},
 ): Promise<Worker> {
+  const [store, warehouse] = await Promise.all([openObjectStore(config), openWarehouse(config)]);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: TASK_QUEUES.pipeline,
     workflowsPath: WORKFLOWS_PATH,
-    activities: { ...createHealthActivities(config) },
+    activities: {
+      ...createHealthActivities(config),
+      ...createBatchActivities({ store, warehouse, artifactsDir: config.artifactsDir }),
+    },
     // Lets in-flight activities finish (and commit what they did) when the worker stops.
     shutdownGraceTime: '10 seconds',
     ...overrides,

@@ -1,2 +1,3 @@
 // Every workflow the pipeline worker registers.
+export { dailyBatchWorkflow } from './daily-batch.js';
 export { healthCheckWorkflow } from './health.js';

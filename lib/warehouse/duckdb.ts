@@ -191,9 +191,10 @@ export class DuckDbWarehouse implements Warehouse {
     for (const t of tables) await this.execute(createTableSql(t, (type) => type, true));
   }
 
+  /** Closes this connection; the database stays open for other users in this process (see openDuckDbWarehouse). */
   async close(): Promise<void> {
     this.connection.closeSync();
-    this.instance.closeSync();
+    if (this.path === ':memory:') this.instance.closeSync();
   }
 }
 
@@ -202,9 +203,12 @@ export async function openDuckDbWarehouse(path: string): Promise<DuckDbWarehouse
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(path);
+    // One database instance per file and process, shared by every connection (worker activities, health checks).
+    instance = path === ':memory:' ? await DuckDBInstance.create(path) : await DuckDBInstance.fromCache(path);
   } catch (e) {
-    throw new Error(`cannot open DuckDB warehouse ${path}: ${(e as Error).message}`, { cause: e });
+    const msg = (e as Error).message;
+    const hint = /lock/i.test(msg) ? ' (another process, such as a running worker, has it open)' : '';
+    throw new Error(`cannot open DuckDB warehouse ${path}${hint}: ${msg}`, { cause: e });
   }
   return new DuckDbWarehouse(instance, await instance.connect(), path);
 }

@@ -1,0 +1,77 @@
+import { Context } from '@temporalio/activity';
+import { BATCH_PREFIXES, readerForKey } from '../lib/ingest/kinds.js';
+import { loadFile, type FileLoadResult } from '../lib/ingest/load-file.js';
+import type { ObjectStore } from '../lib/lake/types.js';
+import { deleteFilesOlderThan } from '../lib/ops/cleanup.js';
+import { runQualityChecks, type QualityCheckResult } from '../lib/quality/gate.js';
+import { QUALITY_RESULTS, RUN_LOG } from '../lib/warehouse/schema.js';
+import type { Warehouse } from '../lib/warehouse/types.js';
+
+export interface BatchDeps {
+  store: ObjectStore;
+  warehouse: Warehouse;
+  /** Local directory of logs and artifacts that the daily run prunes. */
+  artifactsDir: string;
+}
+
+export function createBatchActivities({ store, warehouse, artifactsDir }: BatchDeps) {
+  return {
+    /** Batch files that are new or changed since they were last loaded (reference data first). */
+    async listNewBatchFiles(input: { all?: boolean } = {}): Promise<{ keys: string[]; unchanged: number }> {
+      const loaded = new Map(
+        (await warehouse.query<{ SOURCE_KEY: string; ETAG: string }>('SELECT SOURCE_KEY, ETAG FROM META.LOADED_FILES')).map((r) => [r.SOURCE_KEY, r.ETAG]),
+      );
+      const keys: string[] = [];
+      let unchanged = 0;
+      for (const prefix of BATCH_PREFIXES) {
+        for await (const o of store.list(prefix)) {
+          if (!/\.csv$/i.test(o.key)) continue;
+          if (!input.all && loaded.get(o.key) === o.etag) unchanged++;
+          else keys.push(o.key);
+        }
+      }
+      return { keys, unchanged };
+    },
+
+    /** Loads one file; heartbeats its row counts; a rerun after a crash upserts the same rows again. */
+    async loadBatchFile(input: { key: string; runId: string; force?: boolean }): Promise<FileLoadResult> {
+      const ctx = Context.current();
+      return loadFile({ store, warehouse }, readerForKey(input.key), input.key, {
+        runId: input.runId,
+        force: input.force,
+        onProgress: (p) => ctx.heartbeat(p),
+      });
+    },
+
+    /** Runs the data-quality checks and records each one's counts in META.QUALITY_RESULTS. */
+    async runQualityGate(input: { runId: string; businessDate: string; freshnessDays: number }): Promise<QualityCheckResult[]> {
+      const results = await runQualityChecks(warehouse, input);
+      const at = new Date();
+      await warehouse.upsert(
+        QUALITY_RESULTS,
+        ['RUN_ID', 'CHECK_NAME', 'PASSED', 'FAILING_ROWS', 'CHECKED_ROWS', 'DETAIL', 'CHECKED_AT'],
+        results.map((r) => [input.runId, r.name, r.passed, r.failingRows, r.checkedRows, r.detail, at]),
+      );
+      return results;
+    },
+
+    /** Deletes local logs/artifacts older than `retentionDays` before the business date. */
+    async cleanupArtifacts(input: { businessDate: string; retentionDays: number }): Promise<{ deleted: number; bytes: number }> {
+      const cutoff = new Date(Date.parse(`${input.businessDate}T00:00:00Z`) - input.retentionDays * 86_400_000);
+      return deleteFilesOlderThan(artifactsDir, cutoff);
+    },
+
+    async recordRun(input: { runId: string; pipeline: string; businessDate: string; status: string; detail: string }): Promise<void> {
+      const now = new Date();
+      const [existing] = await warehouse.query<{ STARTED_AT: Date }>('SELECT STARTED_AT FROM META.RUN_LOG WHERE RUN_ID = ?', [input.runId]);
+      await warehouse.upsert(
+        RUN_LOG,
+        ['RUN_ID', 'PIPELINE', 'BUSINESS_DATE', 'STATUS', 'DETAIL', 'STARTED_AT', 'FINISHED_AT'],
+        [[input.runId, input.pipeline, input.businessDate, input.status, input.detail, existing?.STARTED_AT ?? now, input.status === 'running' ? null : now]],
+      );
+    },
+  };
+}
+
+export type BatchActivities = ReturnType<typeof createBatchActivities>;
+

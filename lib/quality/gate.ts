@@ -1,0 +1,87 @@
+import type { Warehouse } from '../warehouse/types.js';
+
+export interface QualityCheckResult {
+  name: string;
+  passed: boolean;
+  failingRows: number;
+  checkedRows: number;
+  detail: string;
+}
+
+export interface GateOptions {
+  /** The business date being processed ('YYYY-MM-DD'). */
+  businessDate: string;
+  /** Newest price must be at most this many calendar days older than the business date. */
+  freshnessDays: number;
+}
+
+interface CheckDef {
+  name: string;
+  /** SQL returning one row: FAILING, CHECKED (and optional DETAIL). */
+  sql: (o: GateOptions) => { text: string; params: (string | number)[] };
+  describe: (failing: number, checked: number, o: GateOptions, detail: unknown) => string;
+}
+
+const CHECKS: CheckDef[] = [
+  {
+    name: 'no_duplicate_companies',
+    sql: () => ({ text: 'SELECT COUNT(*) - COUNT(DISTINCT SYMBOL) AS FAILING, COUNT(*) AS CHECKED FROM OPERATIONAL.TBL_COMPANY', params: [] }),
+    describe: (f, c) => `${f} duplicate symbol rows among ${c} companies`,
+  },
+  {
+    name: 'no_duplicate_prices',
+    sql: () => ({
+      text:
+        'SELECT COUNT(*) - (SELECT COUNT(*) FROM (SELECT DISTINCT SYMBOL, TRADE_DATE, DATA_SOURCE FROM OPERATIONAL.TBL_STOCK_PRICE) d) AS FAILING, ' +
+        'COUNT(*) AS CHECKED FROM OPERATIONAL.TBL_STOCK_PRICE',
+      params: [],
+    }),
+    describe: (f, c) => `${f} duplicate (symbol, trade date, source) rows among ${c} prices`,
+  },
+  {
+    name: 'valid_price_ranges',
+    sql: () => ({
+      text:
+        'SELECT COUNT_IF(HIGH_PRICE < LOW_PRICE OR CLOSE_PRICE <= 0 OR LOW_PRICE < 0 OR VOLUME < 0) AS FAILING, COUNT(*) AS CHECKED ' +
+        'FROM OPERATIONAL.TBL_STOCK_PRICE',
+      params: [],
+    }),
+    describe: (f, c) => `${f} of ${c} prices have high < low, close <= 0 or negative values`,
+  },
+  {
+    name: 'recent_data_present',
+    sql: (o) => ({
+      text:
+        'SELECT CASE WHEN MAX(TRADE_DATE) >= CAST(? AS DATE) - CAST(? AS INTEGER) THEN 0 ELSE 1 END AS FAILING, ' +
+        'COUNT(*) AS CHECKED, CAST(MAX(TRADE_DATE) AS VARCHAR) AS DETAIL FROM OPERATIONAL.TBL_STOCK_PRICE',
+      params: [o.businessDate, o.freshnessDays],
+    }),
+    describe: (f, c, o, newest) =>
+      f === 0
+        ? `newest price ${String(newest)} is within ${o.freshnessDays} days of ${o.businessDate}`
+        : `newest price is ${newest ? String(newest) : 'missing (no prices)'}, older than ${o.freshnessDays} days before ${o.businessDate}`,
+  },
+];
+
+export const QUALITY_CHECKS = CHECKS.map((c) => c.name);
+
+/** Runs the data-quality gate's checks; each result carries its counts and a sentence for people. */
+export async function runQualityChecks(wh: Warehouse, o: GateOptions): Promise<QualityCheckResult[]> {
+  const results: QualityCheckResult[] = [];
+  for (const check of CHECKS) {
+    const { text, params } = check.sql(o);
+    const [row] = await wh.query<{ FAILING: number | null; CHECKED: number; DETAIL?: unknown }>(text, params);
+    const failing = Number(row?.FAILING ?? 0);
+    const checked = Number(row?.CHECKED ?? 0);
+    results.push({ name: check.name, passed: failing === 0, failingRows: failing, checkedRows: checked, detail: check.describe(failing, checked, o, row?.DETAIL) });
+  }
+  return results;
+}
+
+/** "valid_price_ranges: 3 of 1200 prices have …; recent_data_present: …" for the failed checks. */
+export function describeFailures(results: QualityCheckResult[]): string {
+  return results
+    .filter((r) => !r.passed)
+    .map((r) => `${r.name}: ${r.detail}`)
+    .join('; ');
+}

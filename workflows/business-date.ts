@@ -1,0 +1,19 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { workflowInfo } from '@temporalio/workflow';
+
+const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/** 'YYYY-MM-DD' of an instant in Africa/Cairo (the exchange's calendar). */
+export function cairoDate(at: Date): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Africa/Cairo', year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
+/**
+ * The business date of this run: the input's, else the Cairo date of the schedule's nominal start
+ * (so a backfilled or retried run processes its own day), never the wall clock. Undefined if neither.
+ */
+export function businessDateOf(input: { businessDate?: string }): string | undefined {
+  if (input.businessDate) return input.businessDate;
+  const scheduled = workflowInfo().typedSearchAttributes.get(SCHEDULED_START);
+  return scheduled ? cairoDate(scheduled) : undefined;
+}

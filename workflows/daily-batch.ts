@@ -1,0 +1,104 @@
+import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { BatchActivities } from '../activities/batch.js';
+import type { HealthActivities } from '../activities/health.js';
+import type { FileLoadResult } from '../lib/ingest/load-file.js';
+import type { QualityCheckResult } from '../lib/quality/gate.js';
+import { businessDateOf } from './business-date.js';
+
+export interface DailyBatchInput {
+  /** 'YYYY-MM-DD'; defaults to the schedule's nominal date. */
+  businessDate?: string;
+  /** Reload every batch file, not just new or changed ones. */
+  force?: boolean;
+  /** Files loaded at the same time (default 4). */
+  maxParallelFiles?: number;
+  /** Newest price may be at most this many days older than the business date (default 5). */
+  freshnessDays?: number;
+  /** Local logs/artifacts older than this many days are deleted (default 30). */
+  retentionDays?: number;
+}
+
+export interface DailyBatchOutput {
+  businessDate: string;
+  runId: string;
+  streaming: { ok: boolean; detail: string };
+  files: { loaded: number; unchanged: number; unreadable: number; rowsLoaded: number; rowsQuarantined: number };
+  quality: QualityCheckResult[];
+  cleanup: { deleted: number; bytes: number };
+}
+
+const batch = proxyActivities<BatchActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
+});
+const loads = proxyActivities<BatchActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
+});
+const health = proxyActivities<HealthActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 2 } });
+
+/** Runs `work` over `items` with at most `limit` in flight; results keep the input order. */
+async function pooled<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const runner = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
+  return results;
+}
+
+/**
+ * The daily batch (was Airflow `egx_full_pipeline`, 01:00 Cairo): check streaming health ∥ list
+ * new batch files → load them (bounded parallelism) → data-quality gate → clean up old artifacts.
+ */
+export async function dailyBatchWorkflow(input: DailyBatchInput = {}): Promise<DailyBatchOutput> {
+  const businessDate = businessDateOf(input);
+  if (!businessDate) throw ApplicationFailure.nonRetryable('no business date: pass businessDate or start from the schedule', 'BadInput');
+  const runId = workflowInfo().workflowId;
+  await batch.recordRun({ runId, pipeline: 'daily-batch', businessDate, status: 'running', detail: '' });
+  try {
+    const [streaming, listing] = await Promise.all([
+      health.checkKafka().then(
+        (r) => ({ ok: true, detail: r.detail }),
+        (e: Error) => ({ ok: false, detail: (e.cause instanceof Error ? e.cause : e).message }),
+      ),
+      batch.listNewBatchFiles({ all: input.force }),
+    ]);
+    if (!streaming.ok) log.warn('streaming is not healthy; loading batch files anyway', { detail: streaming.detail });
+
+    const loaded: FileLoadResult[] = await pooled(listing.keys, input.maxParallelFiles ?? 4, (key) =>
+      loads.loadBatchFile({ key, runId, force: input.force }),
+    );
+    const files = {
+      loaded: loaded.filter((r) => !r.error && !r.skipped).length,
+      unchanged: listing.unchanged + loaded.filter((r) => r.skipped).length,
+      unreadable: loaded.filter((r) => r.error).length,
+      rowsLoaded: loaded.reduce((n, r) => n + r.rowsLoaded, 0),
+      rowsQuarantined: loaded.reduce((n, r) => n + r.rowsQuarantined, 0),
+    };
+
+    const quality = await batch.runQualityGate({ runId, businessDate, freshnessDays: input.freshnessDays ?? 5 });
+    const failed = quality.filter((q) => !q.passed);
+    if (failed.length > 0) {
+      throw ApplicationFailure.create({
+        type: 'QualityGateFailed',
+        nonRetryable: true,
+        message: `data-quality gate failed: ${failed.map((q) => `${q.name}: ${q.detail} (${q.failingRows} failing of ${q.checkedRows})`).join('; ')}`,
+        details: [{ businessDate, files, quality }],
+      });
+    }
+    const cleanup = await batch.cleanupArtifacts({ businessDate, retentionDays: input.retentionDays ?? 30 });
+    const output = { businessDate, runId, streaming, files, quality, cleanup };
+    await batch.recordRun({ runId, pipeline: 'daily-batch', businessDate, status: 'succeeded', detail: JSON.stringify(files) });
+    return output;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    await batch.recordRun({ runId, pipeline: 'daily-batch', businessDate, status: 'failed', detail: message });
+    throw e;
+  }
+}
