@@ -2,7 +2,10 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Deletes files under `dir` last modified before `cutoff`; returns how many and their bytes. Missing dir = nothing to do. */
-export async function deleteFilesOlderThan(dir: string, cutoff: Date): Promise<{ deleted: number; bytes: number }> {
+export async function deleteFilesOlderThan(
+  dir: string,
+  cutoff: Date,
+): Promise<{ deleted: number; bytes: number }> {
   let deleted = 0;
   let bytes = 0;
   const walk = async (d: string): Promise<void> => {

@@ -19,13 +19,16 @@ interface CheckDef {
   name: string;
   /** SQL returning one row: FAILING, CHECKED (and optional DETAIL). */
   sql: (o: GateOptions) => { text: string; params: (string | number)[] };
-  describe: (failing: number, checked: number, o: GateOptions, detail: unknown) => string;
+  describe: (failing: number, checked: number, o: GateOptions, detail: string | null) => string;
 }
 
 const CHECKS: CheckDef[] = [
   {
     name: 'no_duplicate_companies',
-    sql: () => ({ text: 'SELECT COUNT(*) - COUNT(DISTINCT SYMBOL) AS FAILING, COUNT(*) AS CHECKED FROM OPERATIONAL.TBL_COMPANY', params: [] }),
+    sql: () => ({
+      text: 'SELECT COUNT(*) - COUNT(DISTINCT SYMBOL) AS FAILING, COUNT(*) AS CHECKED FROM OPERATIONAL.TBL_COMPANY',
+      params: [],
+    }),
     describe: (f, c) => `${f} duplicate symbol rows among ${c} companies`,
   },
   {
@@ -58,8 +61,8 @@ const CHECKS: CheckDef[] = [
     }),
     describe: (f, c, o, newest) =>
       f === 0
-        ? `newest price ${String(newest)} is within ${o.freshnessDays} days of ${o.businessDate}`
-        : `newest price is ${newest ? String(newest) : 'missing (no prices)'}, older than ${o.freshnessDays} days before ${o.businessDate}`,
+        ? `newest price ${newest} is within ${o.freshnessDays} days of ${o.businessDate}`
+        : `newest price is ${newest ?? 'missing (no prices)'}, older than ${o.freshnessDays} days before ${o.businessDate}`,
   },
 ];
 
@@ -70,10 +73,19 @@ export async function runQualityChecks(wh: Warehouse, o: GateOptions): Promise<Q
   const results: QualityCheckResult[] = [];
   for (const check of CHECKS) {
     const { text, params } = check.sql(o);
-    const [row] = await wh.query<{ FAILING: number | null; CHECKED: number; DETAIL?: unknown }>(text, params);
+    const [row] = await wh.query<{ FAILING: number | null; CHECKED: number; DETAIL?: string | null }>(
+      text,
+      params,
+    );
     const failing = Number(row?.FAILING ?? 0);
     const checked = Number(row?.CHECKED ?? 0);
-    results.push({ name: check.name, passed: failing === 0, failingRows: failing, checkedRows: checked, detail: check.describe(failing, checked, o, row?.DETAIL) });
+    results.push({
+      name: check.name,
+      passed: failing === 0,
+      failingRows: failing,
+      checkedRows: checked,
+      detail: check.describe(failing, checked, o, row?.DETAIL ?? null),
+    });
   }
   return results;
 }

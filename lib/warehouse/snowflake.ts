@@ -75,7 +75,8 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
 /** An unquoted identifier (Snowflake upper-cases it); anything else is refused rather than quoted. */
 export function ident(name: string): string {
-  if (!IDENTIFIER.test(name)) throw new SnowflakeInputInvalidError(`invalid identifier ${JSON.stringify(name)}`);
+  if (!IDENTIFIER.test(name))
+    throw new SnowflakeInputInvalidError(`invalid identifier ${JSON.stringify(name)}`);
   return name.toUpperCase();
 }
 
@@ -116,14 +117,19 @@ export function createTableSql(table: TableDef): string {
   );
   if (table.key?.length) {
     // Informational on Snowflake (not enforced); upserts match on it.
-    cols.push(`PRIMARY KEY (${resolveColumns(table, table.key).map((c) => ident(c.name)).join(', ')})`);
+    cols.push(
+      `PRIMARY KEY (${resolveColumns(table, table.key)
+        .map((c) => ident(c.name))
+        .join(', ')})`,
+    );
   }
   return `CREATE TABLE IF NOT EXISTS ${qualifiedName(table)} (${cols.join(', ')})`;
 }
 
 /** The table's definitions of `columns`, in that order; unknown or repeated names are refused. */
 export function resolveColumns(table: TableDef, columns: string[]) {
-  if (columns.length === 0) throw new SnowflakeInputInvalidError(`no columns given for ${qualifiedName(table)}`);
+  if (columns.length === 0)
+    throw new SnowflakeInputInvalidError(`no columns given for ${qualifiedName(table)}`);
   const seen = new Set<string>();
   return columns.map((name) => {
     const upper = name.toUpperCase();
@@ -316,7 +322,9 @@ export function validateSettings(s: SnowflakeSettings): void {
   if (Boolean(s.password) === Boolean(s.privateKey))
     throw new SnowflakeSettingsInvalidError('set exactly one of "password" and "privateKey"');
   if (s.privateKey && !s.privateKey.includes('-----BEGIN'))
-    throw new SnowflakeSettingsInvalidError('"privateKey" must be a PEM string (-----BEGIN ... PRIVATE KEY-----)');
+    throw new SnowflakeSettingsInvalidError(
+      '"privateKey" must be a PEM string (-----BEGIN ... PRIVATE KEY-----)',
+    );
   if (s.schema !== undefined && !IDENTIFIER.test(s.schema))
     throw new SnowflakeSettingsInvalidError(`"schema" ${JSON.stringify(s.schema)} is not a plain identifier`);
   if (s.bulkChunkRows !== undefined && !(Number.isInteger(s.bulkChunkRows) && s.bulkChunkRows > 0))
@@ -421,12 +429,18 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
   /** Creates a temporary staging table, runs `work`, and always drops it again. */
   async function withStage<T>(table: TableDef, columns: string[], work: (stage: string) => Promise<T>) {
     const stage = stageName(table);
-    await run(conn, `creating staging table for ${qualifiedName(table)}`, createStageSql(stage, table, columns));
+    await run(
+      conn,
+      `creating staging table for ${qualifiedName(table)}`,
+      createStageSql(stage, table, columns),
+    );
     try {
       return await work(stage);
     } finally {
       // Temporary tables vanish with the session anyway; a failed drop must not hide the real error.
-      await run(conn, `dropping staging table ${stage}`, `DROP TABLE IF EXISTS ${stage}`).catch(() => undefined);
+      await run(conn, `dropping staging table ${stage}`, `DROP TABLE IF EXISTS ${stage}`).catch(
+        () => undefined,
+      );
     }
   }
 
@@ -451,7 +465,8 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
       const encoded = encodeRows(table, columns, rows);
       if (encoded.length === 0) return 0;
       const name = qualifiedName(table);
-      if (encoded.length <= chunkRows) return insertChunks(`bulk insert into ${name}`, name, columns, encoded);
+      if (encoded.length <= chunkRows)
+        return insertChunks(`bulk insert into ${name}`, name, columns, encoded);
       // More than one statement: stage first, so the table gets all rows in one INSERT or none.
       return withStage(table, columns, async (stage) => {
         await insertChunks(`staging rows for ${name}`, stage, columns, encoded);
@@ -488,7 +503,9 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
       if (closed) return;
       closed = true;
       await new Promise<void>((resolve, reject) =>
-        conn.destroy((err) => (err ? reject(new SnowflakeStatementError('closing the session', undefined, err)) : resolve())),
+        conn.destroy((err) =>
+          err ? reject(new SnowflakeStatementError('closing the session', undefined, err)) : resolve(),
+        ),
       );
     },
   };
