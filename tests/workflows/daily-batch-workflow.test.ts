@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, test, vi } from 'vitest';
+import type { BatchActivities } from '../../activities/batch.js';
+import type { HealthActivities } from '../../activities/health.js';
+import type { FileLoadResult } from '../../lib/ingest/load-file.js';
+import type { QualityCheckResult } from '../../lib/quality/gate.js';
+import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.js';
+import type { dailyBatchWorkflow, DailyBatchInput } from '../../workflows/daily-batch.js';
+import { timeSkippingEnv } from '../support/temporal.js';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundle;
+
+beforeAll(async () => {
+  env = await timeSkippingEnv(inject('testServerAddress'));
+  bundle = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+  });
+});
+afterAll(async () => env?.teardown());
+
+const loaded = (key: string): FileLoadResult => ({
+  key,
+  kind: 'prices',
+  etag: 'e',
+  skipped: false,
+  rowsLoaded: 10,
+  rowsInserted: 10,
+  rowsUpdated: 0,
+  rowsQuarantined: 1,
+  quarantineReasons: { 'close: must be > 0': 1 },
+});
+const check = (name: string, passed = true): QualityCheckResult => ({
+  name,
+  passed,
+  failingRows: passed ? 0 : 3,
+  checkedRows: 100,
+  detail: passed ? 'ok' : 'bad things',
+});
+
+type Acts = BatchActivities & Pick<HealthActivities, 'checkKafka'>;
+function activities(keys: string[], overrides: Partial<Acts> = {}): Acts {
+  return {
+    listNewBatchFiles: vi.fn(async () => ({ keys, unchanged: 2 })),
+    loadBatchFile: vi.fn(async ({ key }: { key: string }) => loaded(key)),
+    runQualityGate: vi.fn(async () => [check('no_duplicate_companies'), check('valid_price_ranges')]),
+    cleanupArtifacts: vi.fn(async () => ({ deleted: 1, bytes: 10 })),
+    recordRun: vi.fn(async () => {}),
+    checkKafka: vi.fn(async () => ({ component: 'kafka' as const, ok: true, latencyMs: 1, detail: 'fine' })),
+    ...overrides,
+  };
+}
+
+async function run(acts: Acts, input: DailyBatchInput = { businessDate: '2026-01-14' }) {
+  const taskQueue = `batch-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: acts,
+  });
+  return worker.runUntil(
+    env.client.workflow.execute<typeof dailyBatchWorkflow>('dailyBatchWorkflow', {
+      taskQueue,
+      workflowId: `daily-batch-${randomUUID()}`,
+      args: [input],
+    }),
+  );
+}
+
+describe('dailyBatchWorkflow', () => {
+  test('checks streaming while listing files, loads each new file, passes the gate, cleans up', async () => {
+    let kafkaStarted!: () => void;
+    const started = new Promise<void>((r) => (kafkaStarted = r));
+    let listedWhileCheckRunning = false;
+    const acts = activities(['batch/prices/A.csv', 'batch/prices/B.csv'], {
+      checkKafka: vi.fn(async () => {
+        kafkaStarted();
+        await sleep(300);
+        return { component: 'kafka' as const, ok: true, latencyMs: 1, detail: 'fine' };
+      }),
+      listNewBatchFiles: vi.fn(async () => {
+        listedWhileCheckRunning = await Promise.race([
+          started.then(() => true),
+          sleep(5000).then(() => false),
+        ]);
+        return { keys: ['batch/prices/A.csv', 'batch/prices/B.csv'], unchanged: 2 };
+      }),
+    });
+    const out = await run(acts);
+    expect(listedWhileCheckRunning).toBe(true);
+    expect(out).toMatchObject({
+      businessDate: '2026-01-14',
+      streaming: { ok: true },
+      files: { loaded: 2, unchanged: 2, unreadable: 0, rowsLoaded: 20, rowsQuarantined: 2 },
+      cleanup: { deleted: 1 },
+    });
+    expect(acts.runQualityGate).toHaveBeenCalledWith(
+      expect.objectContaining({ businessDate: '2026-01-14', freshnessDays: 5 }),
+    );
+    expect(acts.cleanupArtifacts).toHaveBeenCalledWith({ businessDate: '2026-01-14', retentionDays: 30 });
+    expect(acts.recordRun).toHaveBeenLastCalledWith(expect.objectContaining({ status: 'succeeded' }));
+  });
+
+  test('loads at most maxParallelFiles files at a time', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const keys = Array.from({ length: 9 }, (_, i) => `batch/prices/S${i}.csv`);
+    const acts = activities(keys, {
+      loadBatchFile: vi.fn(async ({ key }: { key: string }) => {
+        peak = Math.max(peak, ++inFlight);
+        await sleep(60);
+        inFlight--;
+        return loaded(key);
+      }),
+    });
+    const out = await run(acts, { businessDate: '2026-01-14', maxParallelFiles: 3 });
+    expect(out.files.loaded).toBe(9);
+    expect(peak).toBe(3);
+  });
+
+  test('a file load that fails twice is retried and the run still succeeds', async () => {
+    const attempts = new Map<string, number>();
+    const acts = activities(['batch/prices/A.csv', 'batch/prices/FLAKY.csv'], {
+      loadBatchFile: vi.fn(async ({ key }: { key: string }) => {
+        const n = (attempts.get(key) ?? 0) + 1;
+        attempts.set(key, n);
+        if (key.includes('FLAKY') && n <= 2) throw new Error('connection reset by warehouse');
+        return loaded(key);
+      }),
+    });
+    const out = await run(acts);
+    expect(attempts.get('batch/prices/FLAKY.csv')).toBe(3);
+    expect(out.files.loaded).toBe(2);
+  });
+
+  test('a failed quality gate fails the run naming the check and its counts, and records the failure', async () => {
+    const acts = activities(['batch/prices/A.csv'], {
+      runQualityGate: vi.fn(async () => [
+        check('no_duplicate_companies'),
+        check('valid_price_ranges', false),
+      ]),
+    });
+    const err = await run(acts).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('QualityGateFailed');
+    expect(cause.message).toBe('data-quality gate failed: valid_price_ranges: bad things (3 failing of 100)');
+    expect(acts.cleanupArtifacts).not.toHaveBeenCalled();
+    expect(acts.recordRun).toHaveBeenLastCalledWith(
+      expect.objectContaining({ status: 'failed', detail: expect.stringContaining('valid_price_ranges') }),
+    );
+  });
+
+  test('an unhealthy broker is reported but does not stop the batch', async () => {
+    const acts = activities([], {
+      checkKafka: vi.fn(async () => {
+        throw ApplicationFailure.nonRetryable('kafka is down: ECONNREFUSED', 'ComponentDown');
+      }),
+    });
+    const out = await run(acts);
+    expect(out.streaming).toEqual({ ok: false, detail: 'kafka is down: ECONNREFUSED' });
+    expect(out.files.loaded).toBe(0);
+  });
+
+  test('without a business date (no input, not scheduled) the run fails at once as bad input', async () => {
+    const acts = activities([]);
+    const err = await run(acts, {}).catch((e: unknown) => e);
+    expect(((err as WorkflowFailedError).cause as ApplicationFailure).type).toBe('BadInput');
+    expect(acts.listNewBatchFiles).not.toHaveBeenCalled();
+  });
+});
