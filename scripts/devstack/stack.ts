@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Component, ComponentStatus } from './component.js';
+import { fakesnow } from './fakesnow.js';
 import { kafka } from './kafka.js';
 import { portInUse } from './proc.js';
 import { stackEnv, type ComponentName, type StackProfile } from './profile.js';
@@ -13,6 +14,7 @@ export const COMPONENTS: Record<ComponentName, Component> = {
   'test-server': temporalTestServer,
   kafka,
   s3,
+  fakesnow,
 };
 
 type Log = (line: string) => void;

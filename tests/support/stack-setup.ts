@@ -1,12 +1,22 @@
 import type { TestProject } from 'vitest/node';
 import type { ComponentName } from '../../scripts/devstack/profile.js';
 import { PROFILES, stackEnv } from '../../scripts/devstack/profile.js';
+import { FAKESNOW_LOGIN } from '../../scripts/devstack/fakesnow.js';
 import { down, install, status, up } from '../../scripts/devstack/stack.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     stackEnv: Record<string, string>;
     testServerAddress: string;
+    /** fakesnow on the test profile's port: connection settings for createSnowflakeWarehouse. */
+    snowflakeEmulator: {
+      host: string;
+      port: number;
+      protocol: 'http';
+      account: string;
+      username: string;
+      password: string;
+    };
   }
 }
 
@@ -26,6 +36,12 @@ export async function setupStack(project: TestProject, components: ComponentName
   await up(profile, log, components);
   project.provide('stackEnv', stackEnv(profile));
   project.provide('testServerAddress', `127.0.0.1:${profile.ports.testServer}`);
+  project.provide('snowflakeEmulator', {
+    host: '127.0.0.1',
+    port: profile.ports.fakesnow,
+    protocol: 'http',
+    ...FAKESNOW_LOGIN,
+  });
   return async () => {
     const started = components.filter((c) => !wasRunning.has(c));
     if (started.length > 0) await down(profile, log, started);
