@@ -11,7 +11,12 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** Starts `dailyBatchWorkflow` for a business date (default: today in Cairo), waits, and returns its output. */
 export async function runDailyBatch(
   config: AppConfig,
-  opts: { date?: string; force?: boolean; onStarted?: (workflowId: string, url: string) => void },
+  opts: {
+    date?: string;
+    force?: boolean;
+    taskQueue?: string;
+    onStarted?: (workflowId: string, url: string) => void;
+  },
 ): Promise<DailyBatchOutput> {
   const businessDate = opts.date ?? cairoDate(new Date());
   if (!DATE.test(businessDate)) throw new Error(`egx run: --date must be YYYY-MM-DD, got "${businessDate}"`);
@@ -20,7 +25,7 @@ export async function runDailyBatch(
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const workflowId = `daily-batch-${businessDate}`;
     const handle = await client.workflow.start<typeof dailyBatchWorkflow>('dailyBatchWorkflow', {
-      taskQueue: TASK_QUEUES.pipeline,
+      taskQueue: opts.taskQueue ?? TASK_QUEUES.pipeline,
       workflowId,
       args: [{ businessDate, force: opts.force }],
       // A run of the same day already in progress is joined, not duplicated.
@@ -30,12 +35,18 @@ export async function runDailyBatch(
         { key: SA.businessDate, value: businessDate },
       ],
     });
-    opts.onStarted?.(workflowId, `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${workflowId}`);
+    opts.onStarted?.(
+      workflowId,
+      `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${workflowId}`,
+    );
     try {
       return await handle.result();
     } catch (e) {
       if (e instanceof WorkflowFailedError && e.cause instanceof ApplicationFailure) {
-        throw new Error(`egx run: daily-batch ${businessDate} failed (${e.cause.type ?? 'error'}): ${e.cause.message}`, { cause: e });
+        throw new Error(
+          `egx run: daily-batch ${businessDate} failed (${e.cause.type ?? 'error'}): ${e.cause.message}`,
+          { cause: e },
+        );
       }
       throw e;
     }
