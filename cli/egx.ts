@@ -57,7 +57,8 @@ program
   .option('--date <YYYY-MM-DD>', 'business date (default: today in Africa/Cairo)')
   .option('--force', 'reload every batch file, not only new or changed ones')
   .action(async (pipeline: string, opts: { date?: string; force?: boolean }) => {
-    if (pipeline !== 'daily-batch') throw new Error(`egx run: unknown pipeline "${pipeline}" (expected: daily-batch)`);
+    if (pipeline !== 'daily-batch')
+      throw new Error(`egx run: unknown pipeline "${pipeline}" (expected: daily-batch)`);
     const out = await runDailyBatch(loadConfig(), {
       ...opts,
       onStarted: (id, url) => console.error(`started ${id}: ${url}`),

@@ -10,7 +10,10 @@ export async function listCsvKeys(store: ObjectStore, prefix: string): Promise<s
   return keys;
 }
 
-/** Loads files one after another (the warehouse serialises writes anyway), reporting each as it finishes. */
+/**
+ * Loads files with `concurrency` in flight (default 2): while the warehouse writes one file's rows
+ * (on its own threads), the next file is parsed. Reports each file as it finishes; results keep key order.
+ */
 export async function loadFiles(
   deps: { store: ObjectStore; lake?: ObjectStore; warehouse: Warehouse },
   keys: string[],
@@ -18,15 +21,22 @@ export async function loadFiles(
     runId: string;
     kind?: string;
     force?: boolean;
-    onFile?: (r: FileLoadResult, i: number) => void;
+    concurrency?: number;
+    onFile?: (r: FileLoadResult, done: number) => void;
     onProgress?: (p: LoadProgress) => void;
   },
 ): Promise<FileLoadResult[]> {
-  const results: FileLoadResult[] = [];
-  for (const [i, key] of keys.entries()) {
-    const r = await loadFile(deps, readerForKey(key, opts.kind), key, opts);
-    results.push(r);
-    opts.onFile?.(r, i);
-  }
+  const results = new Array<FileLoadResult>(keys.length);
+  let next = 0;
+  let done = 0;
+  const runner = async () => {
+    while (next < keys.length) {
+      const i = next++;
+      const key = keys[i]!;
+      results[i] = await loadFile(deps, readerForKey(key, opts.kind), key, opts);
+      opts.onFile?.(results[i], done++);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 2, keys.length) }, runner));
   return results;
 }

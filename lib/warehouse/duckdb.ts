@@ -1,10 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
+  DuckDBBooleanType,
   DuckDBConnection,
+  DuckDBDataChunk,
+  DuckDBDoubleType,
   DuckDBInstance,
   DuckDBTypeId,
-  type DuckDBAppender,
+  DuckDBVarCharType,
+  type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { checkColumns, createTableSql, matchedCountSql, mergeSql, qualified } from './sql.js';
@@ -43,23 +47,49 @@ const STAGE_TYPE: Record<ColumnType, string> = {
   BOOLEAN: 'BOOLEAN',
 };
 
-function appendCell(app: DuckDBAppender, type: ColumnType, v: SqlValue): void {
-  if (v === null || v === undefined) return app.appendNull();
+const CHUNK_TYPE: Record<string, DuckDBType> = {
+  VARCHAR: DuckDBVarCharType.instance,
+  DOUBLE: DuckDBDoubleType.instance,
+  BOOLEAN: DuckDBBooleanType.instance,
+};
+const CHUNK_ROWS = 2048; // DuckDB's vector size
+
+/** A cell as the staging column holds it: numbers as doubles, dates and timestamps as text. */
+function stageValue(type: ColumnType, v: SqlValue | undefined): DuckDBValue {
+  if (v === null || v === undefined) return null;
   switch (type) {
     case 'VARCHAR':
-      return app.appendVarchar(String(v));
+    case 'DATE':
+      return String(v);
     case 'DOUBLE':
     case 'BIGINT':
-      return app.appendDouble(Number(v));
+      return Number(v);
     case 'BOOLEAN':
-      return app.appendBoolean(Boolean(v));
-    case 'DATE':
-      return app.appendVarchar(String(v));
+      return Boolean(v);
     case 'TIMESTAMP':
-      return app.appendVarchar(
-        v instanceof Date ? v.toISOString().replace('T', ' ').replace('Z', '') : String(v),
-      );
+      return v instanceof Date ? v.toISOString().replace('T', ' ').replace('Z', '') : String(v);
   }
+}
+
+const columnTypes = (table: TableDef, columns: string[]) =>
+  columns.map((c) => table.columns.find((d) => d.name === c)!.type);
+
+/** Rows as column-wise DuckDB chunks of staging values: one call per column per 2048 rows instead of one per cell. */
+function toChunks(types: ColumnType[], rows: SqlValue[][]): DuckDBDataChunk[] {
+  const chunkTypes = types.map((t) => CHUNK_TYPE[STAGE_TYPE[t]]!);
+  const chunks: DuckDBDataChunk[] = [];
+  for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
+    const slice = rows.slice(start, start + CHUNK_ROWS);
+    const chunk = DuckDBDataChunk.create(chunkTypes, slice.length);
+    types.forEach((type, c) =>
+      chunk.setColumnValues(
+        c,
+        slice.map((row) => stageValue(type, row[c])),
+      ),
+    );
+    chunks.push(chunk);
+  }
+  return chunks;
 }
 
 /** Turns driver values into the interface's: DATE → 'YYYY-MM-DD', BIGINT/DECIMAL → number, TIMESTAMP → Date. */
@@ -77,7 +107,6 @@ function toJs(value: DuckDBValue, typeId: DuckDBTypeId): unknown {
 
 export class DuckDbWarehouse implements Warehouse {
   readonly dialect = 'duckdb' as const;
-  private stageSeq = 0;
   // One connection: writes that stage and merge must not interleave.
   private writes: Promise<unknown> = Promise.resolve();
 
@@ -106,83 +135,78 @@ export class DuckDbWarehouse implements Warehouse {
       .map((row) => Object.fromEntries(row.map((v, i) => [names[i], toJs(v, types[i]!)])) as T);
   }
 
-  /** Appends `rows` into a temporary staging table with the appender (no per-row SQL); returns its name. */
-  private async stage(table: TableDef, columns: string[], rows: SqlValue[][]): Promise<string> {
-    const types = columns.map((c) => table.columns.find((d) => d.name === c)!.type);
-    const name = `STAGE_${table.name}_${++this.stageSeq}`;
+  /** Temporary staging tables by (table, columns), one name each per connection. */
+  private stages = new Map<string, { name: string; source: string }>();
+
+  /**
+   * Appends prepared chunks into a temporary staging table with the appender (no SQL per row) and
+   * returns a SELECT over it that casts staged text back to the table's types.
+   */
+  private async stage(table: TableDef, columns: string[], chunks: DuckDBDataChunk[]): Promise<string> {
+    const types = columnTypes(table, columns);
+    const signature = `${qualified(table)}(${columns.join(',')})`;
+    let stage = this.stages.get(signature);
+    if (!stage) {
+      const name = `STAGE_${table.name}_${this.stages.size + 1}`;
+      const cast = columns.map((c, i) =>
+        STAGE_TYPE[types[i]!] === types[i] ? c : `CAST(${c} AS ${types[i]}) AS ${c}`,
+      );
+      stage = { name, source: `(SELECT ${cast.join(', ')} FROM ${name})` };
+      this.stages.set(signature, stage);
+    }
+    // Re-created rather than emptied: a fresh table has fresh statistics, which keeps the MERGE on an index plan.
     await this.execute(
-      `CREATE OR REPLACE TEMP TABLE ${name} (${columns.map((c, i) => `${c} ${STAGE_TYPE[types[i]!]}`).join(', ')})`,
+      `CREATE OR REPLACE TEMP TABLE ${stage.name} (${columns.map((c, i) => `${c} ${STAGE_TYPE[types[i]!]}`).join(', ')})`,
     );
-    const app = await this.connection.createAppender(name);
+    const app = await this.connection.createAppender(stage.name);
     try {
-      for (const row of rows) {
-        for (let i = 0; i < columns.length; i++) appendCell(app, types[i]!, row[i] ?? null);
-        app.endRow();
-      }
+      for (const chunk of chunks) app.appendDataChunk(chunk);
       app.flushSync();
     } finally {
       app.closeSync();
     }
-    // A view that casts the staged text back to the table's types.
-    const cast = columns.map((c, i) =>
-      STAGE_TYPE[types[i]!] === types[i] ? c : `CAST(${c} AS ${types[i]}) AS ${c}`,
-    );
-    await this.execute(`CREATE OR REPLACE TEMP VIEW ${name}_V AS SELECT ${cast.join(', ')} FROM ${name}`);
-    return `${name}_V`;
-  }
-
-  private async dropStage(view: string): Promise<void> {
-    await this.execute(`DROP VIEW IF EXISTS ${view}`);
-    await this.execute(`DROP TABLE IF EXISTS ${view.replace(/_V$/, '')}`);
+    return stage.source;
   }
 
   async bulkInsert(table: TableDef, columns: string[], rows: SqlValue[][]): Promise<number> {
     checkColumns(table, columns, false);
-    return this.exclusive(() => this.bulkInsertNow(table, columns, rows));
-  }
-
-  private async bulkInsertNow(table: TableDef, columns: string[], rows: SqlValue[][]): Promise<number> {
-    if (rows.length === 0) return 0;
-    const view = await this.stage(table, columns, rows);
-    try {
-      await this.execute(
-        `INSERT INTO ${qualified(table)} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${view}`,
-      );
-    } catch (e) {
-      throw new Error(
-        `bulk insert of ${rows.length} rows into ${qualified(table)} failed: ${(e as Error).message}`,
-        { cause: e },
-      );
-    } finally {
-      await this.dropStage(view);
-    }
-    return rows.length;
+    const chunks = toChunks(columnTypes(table, columns), rows); // converted before taking the write lock
+    return this.exclusive(async () => {
+      if (rows.length === 0) return 0;
+      const source = await this.stage(table, columns, chunks);
+      try {
+        await this.execute(
+          `INSERT INTO ${qualified(table)} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${source}`,
+        );
+      } catch (e) {
+        throw new Error(
+          `bulk insert of ${rows.length} rows into ${qualified(table)} failed: ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+      return rows.length;
+    });
   }
 
   async upsert(table: TableDef, columns: string[], rows: SqlValue[][]): Promise<UpsertResult> {
     checkColumns(table, columns, true);
-    return this.exclusive(() => this.upsertNow(table, columns, rows));
-  }
-
-  private async upsertNow(table: TableDef, columns: string[], rows: SqlValue[][]): Promise<UpsertResult> {
-    if (rows.length === 0) return { inserted: 0, updated: 0 };
-    const view = await this.stage(table, columns, rows);
-    try {
-      await this.execute('BEGIN TRANSACTION');
-      const [matched] = await this.query<{ N: number }>(matchedCountSql(table, view));
-      await this.execute(mergeSql(table, view, columns));
-      await this.execute('COMMIT');
-      const updated = matched?.N ?? 0;
-      return { inserted: rows.length - updated, updated };
-    } catch (e) {
-      await this.execute('ROLLBACK').catch(() => {});
-      throw new Error(
-        `upsert of ${rows.length} rows into ${qualified(table)} failed: ${(e as Error).message}`,
-        { cause: e },
-      );
-    } finally {
-      await this.dropStage(view);
-    }
+    const chunks = toChunks(columnTypes(table, columns), rows); // converted before taking the write lock
+    return this.exclusive(async () => {
+      if (rows.length === 0) return { inserted: 0, updated: 0 };
+      const source = await this.stage(table, columns, chunks);
+      try {
+        // Writes are serialised on this connection, so the count and the MERGE see the same table.
+        const [matched] = await this.query<{ N: number }>(matchedCountSql(table, source));
+        await this.execute(mergeSql(table, source, columns));
+        const updated = matched?.N ?? 0;
+        return { inserted: rows.length - updated, updated };
+      } catch (e) {
+        throw new Error(
+          `upsert of ${rows.length} rows into ${qualified(table)} failed: ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+    });
   }
 
   async bootstrap(tables: TableDef[]): Promise<void> {
