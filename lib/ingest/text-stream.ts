@@ -45,12 +45,8 @@ export interface CsvRecord {
 const splitPlain = (line: string) => line.split(',').map((c) => c.trim());
 
 function splitQuoted(text: string): string[] {
-  const [record] = parseSync(text, {
-    relax_column_count: true,
-    relax_quotes: true,
-    trim: true,
-  }) as string[][];
-  return record ?? [];
+  const records: string[][] = parseSync(text, { relax_column_count: true, relax_quotes: true, trim: true });
+  return records[0] ?? [];
 }
 
 const quotes = (s: string) => {
