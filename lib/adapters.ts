@@ -1,8 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import type { AppConfig } from './config.js';
 import { LocalObjectStore } from './lake/local.js';
 import { createS3Client, ensureBucket, S3ObjectStore } from './lake/s3.js';
 import type { ObjectStore } from './lake/types.js';
 import { openDuckDbWarehouse } from './warehouse/duckdb.js';
+import { createSnowflakeWarehouse } from './warehouse/snowflake.js';
 import { bootstrapWarehouse } from './warehouse/schema.js';
 import type { Warehouse } from './warehouse/types.js';
 
@@ -16,10 +18,17 @@ export async function openObjectStore(config: AppConfig): Promise<ObjectStore> {
 
 /** The configured warehouse, with its schemas and tables created (idempotent). */
 export async function openWarehouse(config: AppConfig): Promise<Warehouse> {
-  if (config.warehouse.kind !== 'duckdb') {
-    throw new Error(`[warehouse:${config.warehouse.kind}] not available in this build; set WAREHOUSE=duckdb`);
+  const sf = config.warehouse.snowflake;
+  let wh: Warehouse;
+  if (config.warehouse.kind === 'snowflake' && sf) {
+    const { privateKeyPath, ...rest } = sf;
+    wh = await createSnowflakeWarehouse({
+      ...rest,
+      privateKey: privateKeyPath ? await readFile(privateKeyPath, 'utf8') : undefined,
+    });
+  } else {
+    wh = await openDuckDbWarehouse(config.warehouse.duckdbPath);
   }
-  const wh = await openDuckDbWarehouse(config.warehouse.duckdbPath);
   await bootstrapWarehouse(wh);
   return wh;
 }

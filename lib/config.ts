@@ -33,7 +33,36 @@ const envSchema = z.object({
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   WAREHOUSE: z.enum(['duckdb', 'snowflake']).default('duckdb'),
   DUCKDB_PATH: z.string().min(1).default('data/egx.duckdb'),
+  SNOWFLAKE_ACCOUNT: z.string().min(1).optional(),
+  SNOWFLAKE_USER: z.string().min(1).optional(),
+  SNOWFLAKE_PASSWORD: z.string().min(1).optional(),
+  SNOWFLAKE_PRIVATE_KEY_PATH: z.string().min(1).optional(),
+  SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: z.string().min(1).optional(),
+  SNOWFLAKE_WAREHOUSE: z.string().min(1).optional(),
+  SNOWFLAKE_DATABASE: z.string().min(1).optional(),
+  SNOWFLAKE_SCHEMA: z.string().min(1).optional(),
+  SNOWFLAKE_ROLE: z.string().min(1).optional(),
+  // Only for a local emulator (fakesnow): where to connect instead of <account>.snowflakecomputing.com.
+  SNOWFLAKE_HOST: z.string().min(1).optional(),
+  SNOWFLAKE_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SNOWFLAKE_PROTOCOL: z.enum(['http', 'https']).optional(),
 });
+
+/** Snowflake connection settings (WAREHOUSE=snowflake). The key file is read when connecting. */
+export interface SnowflakeConfig {
+  account: string;
+  username: string;
+  password?: string;
+  privateKeyPath?: string;
+  privateKeyPassphrase?: string;
+  warehouse?: string;
+  database: string;
+  schema?: string;
+  role?: string;
+  host?: string;
+  port?: number;
+  protocol?: 'http' | 'https';
+}
 
 export interface AppConfig {
   temporal: { address: string; namespace: string; uiUrl: string };
@@ -48,7 +77,7 @@ export interface AppConfig {
     /** Undefined means the AWS default credential chain. */
     credentials?: { accessKeyId: string; secretAccessKey: string };
   };
-  warehouse: { kind: 'duckdb' | 'snowflake'; duckdbPath: string };
+  warehouse: { kind: 'duckdb' | 'snowflake'; duckdbPath: string; snowflake?: SnowflakeConfig };
   /** Local logs and artifacts the daily run prunes. */
   artifactsDir: string;
 }
@@ -69,6 +98,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const problems: string[] = [];
   if (Boolean(e.AWS_ACCESS_KEY_ID) !== Boolean(e.AWS_SECRET_ACCESS_KEY)) {
     problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both or neither');
+  }
+  if (e.WAREHOUSE === 'snowflake') {
+    for (const name of ['SNOWFLAKE_ACCOUNT', 'SNOWFLAKE_USER', 'SNOWFLAKE_DATABASE'] as const) {
+      if (!e[name]) problems.push(`${name}: required when WAREHOUSE=snowflake`);
+    }
+    if (Boolean(e.SNOWFLAKE_PASSWORD) === Boolean(e.SNOWFLAKE_PRIVATE_KEY_PATH)) {
+      problems.push(
+        'SNOWFLAKE_PASSWORD or SNOWFLAKE_PRIVATE_KEY_PATH: set exactly one when WAREHOUSE=snowflake',
+      );
+    }
   }
   if (problems.length) throw new ConfigInvalidError(problems);
   return {
@@ -91,7 +130,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY }
           : undefined,
     },
-    warehouse: { kind: e.WAREHOUSE, duckdbPath: e.DUCKDB_PATH },
+    warehouse: {
+      kind: e.WAREHOUSE,
+      duckdbPath: e.DUCKDB_PATH,
+      snowflake:
+        e.WAREHOUSE === 'snowflake'
+          ? {
+              account: e.SNOWFLAKE_ACCOUNT!,
+              username: e.SNOWFLAKE_USER!,
+              password: e.SNOWFLAKE_PASSWORD,
+              privateKeyPath: e.SNOWFLAKE_PRIVATE_KEY_PATH,
+              privateKeyPassphrase: e.SNOWFLAKE_PRIVATE_KEY_PASSPHRASE,
+              warehouse: e.SNOWFLAKE_WAREHOUSE,
+              database: e.SNOWFLAKE_DATABASE!,
+              schema: e.SNOWFLAKE_SCHEMA,
+              role: e.SNOWFLAKE_ROLE,
+              host: e.SNOWFLAKE_HOST,
+              port: e.SNOWFLAKE_PORT,
+              protocol: e.SNOWFLAKE_PROTOCOL,
+            }
+          : undefined,
+    },
     artifactsDir: e.ARTIFACTS_DIR,
   };
 }

@@ -62,3 +62,50 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('Snowflake settings', () => {
+  const base = {
+    WAREHOUSE: 'snowflake',
+    SNOWFLAKE_ACCOUNT: 'org-acct',
+    SNOWFLAKE_USER: 'loader',
+    SNOWFLAKE_DATABASE: 'EGX',
+  };
+
+  test('are read when WAREHOUSE=snowflake, with password or key file', () => {
+    const c = loadConfig({
+      ...base,
+      SNOWFLAKE_PASSWORD: 'pw',
+      SNOWFLAKE_ROLE: 'LOADER',
+      SNOWFLAKE_PORT: '8085',
+    });
+    expect(c.warehouse.snowflake).toMatchObject({
+      account: 'org-acct',
+      username: 'loader',
+      database: 'EGX',
+      password: 'pw',
+      role: 'LOADER',
+      port: 8085,
+    });
+    expect(
+      loadConfig({ ...base, SNOWFLAKE_PRIVATE_KEY_PATH: '/keys/rsa.p8' }).warehouse.snowflake?.privateKeyPath,
+    ).toBe('/keys/rsa.p8');
+  });
+
+  test('missing settings are named, and exactly one way to log in is required', () => {
+    expect(() => loadConfig({ WAREHOUSE: 'snowflake' })).toThrow(
+      /SNOWFLAKE_ACCOUNT: required[\s\S]*SNOWFLAKE_USER: required[\s\S]*SNOWFLAKE_DATABASE: required/,
+    );
+    expect(() => loadConfig({ ...base, SNOWFLAKE_PASSWORD: 'pw', SNOWFLAKE_PRIVATE_KEY_PATH: '/k' })).toThrow(
+      /set exactly one/,
+    );
+  });
+
+  test('the password never appears in the error of another variable', () => {
+    expect(() => loadConfig({ ...base, SNOWFLAKE_PASSWORD: 's3cret', SNOWFLAKE_PORT: 'x' })).toThrow(
+      /SNOWFLAKE_PORT/,
+    );
+    expect(() => loadConfig({ ...base, SNOWFLAKE_PASSWORD: 's3cret', SNOWFLAKE_PORT: 'x' })).not.toThrow(
+      /s3cret/,
+    );
+  });
+});
