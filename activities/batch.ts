@@ -19,7 +19,11 @@ export function createBatchActivities({ store, warehouse, artifactsDir }: BatchD
     /** Batch files that are new or changed since they were last loaded (reference data first). */
     async listNewBatchFiles(input: { all?: boolean } = {}): Promise<{ keys: string[]; unchanged: number }> {
       const loaded = new Map(
-        (await warehouse.query<{ SOURCE_KEY: string; ETAG: string }>('SELECT SOURCE_KEY, ETAG FROM META.LOADED_FILES')).map((r) => [r.SOURCE_KEY, r.ETAG]),
+        (
+          await warehouse.query<{ SOURCE_KEY: string; ETAG: string }>(
+            'SELECT SOURCE_KEY, ETAG FROM META.LOADED_FILES',
+          )
+        ).map((r) => [r.SOURCE_KEY, r.ETAG]),
       );
       const keys: string[] = [];
       let unchanged = 0;
@@ -44,7 +48,11 @@ export function createBatchActivities({ store, warehouse, artifactsDir }: BatchD
     },
 
     /** Runs the data-quality checks and records each one's counts in META.QUALITY_RESULTS. */
-    async runQualityGate(input: { runId: string; businessDate: string; freshnessDays: number }): Promise<QualityCheckResult[]> {
+    async runQualityGate(input: {
+      runId: string;
+      businessDate: string;
+      freshnessDays: number;
+    }): Promise<QualityCheckResult[]> {
       const results = await runQualityChecks(warehouse, input);
       const at = new Date();
       await warehouse.upsert(
@@ -56,22 +64,45 @@ export function createBatchActivities({ store, warehouse, artifactsDir }: BatchD
     },
 
     /** Deletes local logs/artifacts older than `retentionDays` before the business date. */
-    async cleanupArtifacts(input: { businessDate: string; retentionDays: number }): Promise<{ deleted: number; bytes: number }> {
-      const cutoff = new Date(Date.parse(`${input.businessDate}T00:00:00Z`) - input.retentionDays * 86_400_000);
+    async cleanupArtifacts(input: {
+      businessDate: string;
+      retentionDays: number;
+    }): Promise<{ deleted: number; bytes: number }> {
+      const cutoff = new Date(
+        Date.parse(`${input.businessDate}T00:00:00Z`) - input.retentionDays * 86_400_000,
+      );
       return deleteFilesOlderThan(artifactsDir, cutoff);
     },
 
-    async recordRun(input: { runId: string; pipeline: string; businessDate: string; status: string; detail: string }): Promise<void> {
+    async recordRun(input: {
+      runId: string;
+      pipeline: string;
+      businessDate: string;
+      status: string;
+      detail: string;
+    }): Promise<void> {
       const now = new Date();
-      const [existing] = await warehouse.query<{ STARTED_AT: Date }>('SELECT STARTED_AT FROM META.RUN_LOG WHERE RUN_ID = ?', [input.runId]);
+      const [existing] = await warehouse.query<{ STARTED_AT: Date }>(
+        'SELECT STARTED_AT FROM META.RUN_LOG WHERE RUN_ID = ?',
+        [input.runId],
+      );
       await warehouse.upsert(
         RUN_LOG,
         ['RUN_ID', 'PIPELINE', 'BUSINESS_DATE', 'STATUS', 'DETAIL', 'STARTED_AT', 'FINISHED_AT'],
-        [[input.runId, input.pipeline, input.businessDate, input.status, input.detail, existing?.STARTED_AT ?? now, input.status === 'running' ? null : now]],
+        [
+          [
+            input.runId,
+            input.pipeline,
+            input.businessDate,
+            input.status,
+            input.detail,
+            existing?.STARTED_AT ?? now,
+            input.status === 'running' ? null : now,
+          ],
+        ],
       );
     },
   };
 }
 
 export type BatchActivities = ReturnType<typeof createBatchActivities>;
-

@@ -22,7 +22,13 @@ export interface DailyBatchOutput {
   businessDate: string;
   runId: string;
   streaming: { ok: boolean; detail: string };
-  files: { loaded: number; unchanged: number; unreadable: number; rowsLoaded: number; rowsQuarantined: number };
+  files: {
+    loaded: number;
+    unchanged: number;
+    unreadable: number;
+    rowsLoaded: number;
+    rowsQuarantined: number;
+  };
   quality: QualityCheckResult[];
   cleanup: { deleted: number; bytes: number };
 }
@@ -36,7 +42,10 @@ const loads = proxyActivities<BatchActivities>({
   heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
 });
-const health = proxyActivities<HealthActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 2 } });
+const health = proxyActivities<HealthActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 2 },
+});
 
 /** Runs `work` over `items` with at most `limit` in flight; results keep the input order. */
 async function pooled<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -58,7 +67,11 @@ async function pooled<T, R>(items: T[], limit: number, work: (item: T) => Promis
  */
 export async function dailyBatchWorkflow(input: DailyBatchInput = {}): Promise<DailyBatchOutput> {
   const businessDate = businessDateOf(input);
-  if (!businessDate) throw ApplicationFailure.nonRetryable('no business date: pass businessDate or start from the schedule', 'BadInput');
+  if (!businessDate)
+    throw ApplicationFailure.nonRetryable(
+      'no business date: pass businessDate or start from the schedule',
+      'BadInput',
+    );
   const runId = workflowInfo().workflowId;
   await batch.recordRun({ runId, pipeline: 'daily-batch', businessDate, status: 'running', detail: '' });
   try {
@@ -69,7 +82,8 @@ export async function dailyBatchWorkflow(input: DailyBatchInput = {}): Promise<D
       ),
       batch.listNewBatchFiles({ all: input.force }),
     ]);
-    if (!streaming.ok) log.warn('streaming is not healthy; loading batch files anyway', { detail: streaming.detail });
+    if (!streaming.ok)
+      log.warn('streaming is not healthy; loading batch files anyway', { detail: streaming.detail });
 
     const loaded: FileLoadResult[] = await pooled(listing.keys, input.maxParallelFiles ?? 4, (key) =>
       loads.loadBatchFile({ key, runId, force: input.force }),
@@ -82,7 +96,11 @@ export async function dailyBatchWorkflow(input: DailyBatchInput = {}): Promise<D
       rowsQuarantined: loaded.reduce((n, r) => n + r.rowsQuarantined, 0),
     };
 
-    const quality = await batch.runQualityGate({ runId, businessDate, freshnessDays: input.freshnessDays ?? 5 });
+    const quality = await batch.runQualityGate({
+      runId,
+      businessDate,
+      freshnessDays: input.freshnessDays ?? 5,
+    });
     const failed = quality.filter((q) => !q.passed);
     if (failed.length > 0) {
       throw ApplicationFailure.create({
@@ -94,11 +112,23 @@ export async function dailyBatchWorkflow(input: DailyBatchInput = {}): Promise<D
     }
     const cleanup = await batch.cleanupArtifacts({ businessDate, retentionDays: input.retentionDays ?? 30 });
     const output = { businessDate, runId, streaming, files, quality, cleanup };
-    await batch.recordRun({ runId, pipeline: 'daily-batch', businessDate, status: 'succeeded', detail: JSON.stringify(files) });
+    await batch.recordRun({
+      runId,
+      pipeline: 'daily-batch',
+      businessDate,
+      status: 'succeeded',
+      detail: JSON.stringify(files),
+    });
     return output;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    await batch.recordRun({ runId, pipeline: 'daily-batch', businessDate, status: 'failed', detail: message });
+    await batch.recordRun({
+      runId,
+      pipeline: 'daily-batch',
+      businessDate,
+      status: 'failed',
+      detail: message,
+    });
     throw e;
   }
 }

@@ -58,7 +58,11 @@ const CHECKS: CheckDef[] = [
         'SELECT CASE WHEN MAX(TRADE_DATE) >= CAST(? AS DATE) THEN 0 ELSE 1 END AS FAILING, ' +
         'COUNT(*) AS CHECKED, CAST(MAX(TRADE_DATE) AS VARCHAR) AS DETAIL FROM OPERATIONAL.TBL_STOCK_PRICE',
       // The cutoff is computed here: date arithmetic differs between warehouses.
-      params: [new Date(Date.parse(`${o.businessDate}T00:00:00Z`) - o.freshnessDays * 86_400_000).toISOString().slice(0, 10)],
+      params: [
+        new Date(Date.parse(`${o.businessDate}T00:00:00Z`) - o.freshnessDays * 86_400_000)
+          .toISOString()
+          .slice(0, 10),
+      ],
     }),
     describe: (f, c, o, newest) =>
       f === 0
