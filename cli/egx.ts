@@ -35,7 +35,10 @@ program
   .description(
     'load batch files (a file, a directory or s3://bucket/prefix) into the warehouse, without Temporal',
   )
-  .option('--kind <kind>', 'prices, companies or indices (default: from the folder name; prices otherwise)')
+  .option(
+    '--kind <kind>',
+    'prices, companies, indices or finances (default: from the folder name; prices otherwise)',
+  )
   .option('--force', 'reload files even when unchanged since the last load')
   .option('--json', 'also print the summary as one JSON object on the last line')
   .action(async (target: string, opts: { kind?: string; force?: boolean; json?: boolean }) => {

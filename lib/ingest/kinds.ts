@@ -1,3 +1,4 @@
+import { financialFiles } from './financials.js';
 import { priceFiles } from './prices.js';
 import type { FileKindReader } from './records.js';
 import { companyFiles, constituentFiles } from './reference-files.js';
@@ -6,10 +7,16 @@ export const FILE_KINDS: Record<string, FileKindReader> = {
   prices: priceFiles,
   companies: companyFiles,
   indices: constituentFiles,
+  finances: financialFiles,
 };
 
 /** The batch prefixes of the object store key layout, in load order (reference data first). */
-export const BATCH_PREFIXES = ['batch/companies/', 'batch/indices/', 'batch/prices/'] as const;
+export const BATCH_PREFIXES = [
+  'batch/companies/',
+  'batch/indices/',
+  'batch/finances/',
+  'batch/prices/',
+] as const;
 
 /** Which reader a key needs: by its folder (`…/companies/…`, `…/indices/…`), else daily prices. */
 export function readerForKey(key: string, kind?: string): FileKindReader {
@@ -21,5 +28,6 @@ export function readerForKey(key: string, kind?: string): FileKindReader {
   }
   if (/(^|\/)companies\//.test(key)) return companyFiles;
   if (/(^|\/)indices\//.test(key) || /_constituents/i.test(key)) return constituentFiles;
+  if (/(^|\/)finances\//.test(key) || /_financ(e|ials?)\.csv$/i.test(key)) return financialFiles;
   return priceFiles;
 }

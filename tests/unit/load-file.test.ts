@@ -136,6 +136,36 @@ describe('loading a batch file', () => {
     ]);
   });
 
+  test('financial statements load from the long and the wide shape; accounting negatives and bad cells handled', async () => {
+    await store.put(
+      'batch/finances/COMI_finance.csv',
+      'period_end,statement,item,value,currency\n2024-12-31,income,revenue,"1,250.5",EGP\n2024-12-31,income,net_income,(300),EGP\n2024-12-31,income,revenue,1,EGP\nsoon,income,x,1,EGP\n',
+    );
+    await store.put(
+      'batch/finances/ETEL_finance.csv',
+      'date,statement,total_assets,total_liabilities\n12/31/2024,balance,5000,\n',
+    );
+    const long = await load('batch/finances/COMI_finance.csv');
+    expect(long).toMatchObject({ format: 'finance:long', rowsLoaded: 2, rowsQuarantined: 2 });
+    expect(long.quarantineReasons).toEqual({
+      'duplicate item revenue for income 2024-12-31': 1,
+      'period_end: unreadable date': 1,
+    });
+    expect(await load('batch/finances/ETEL_finance.csv')).toMatchObject({
+      format: 'finance:wide',
+      rowsLoaded: 1,
+      rowsQuarantined: 0,
+    });
+    const rows = await wh.query(
+      'SELECT SYMBOL, PERIOD_END, STATEMENT, ITEM, VALUE FROM OPERATIONAL.TBL_FINANCIAL ORDER BY SYMBOL, ITEM',
+    );
+    expect(rows).toEqual([
+      { SYMBOL: 'COMI', PERIOD_END: '2024-12-31', STATEMENT: 'income', ITEM: 'net_income', VALUE: -300 },
+      { SYMBOL: 'COMI', PERIOD_END: '2024-12-31', STATEMENT: 'income', ITEM: 'revenue', VALUE: 1250.5 },
+      { SYMBOL: 'ETEL', PERIOD_END: '2024-12-31', STATEMENT: 'balance', ITEM: 'total_assets', VALUE: 5000 },
+    ]);
+  });
+
   test('reasons are grouped without their values', () => {
     expect(reasonClass('close: must be > 0, got 0')).toBe('close: must be > 0');
     expect(reasonClass('high 3.353 < low 32.25')).toBe('high < low');
