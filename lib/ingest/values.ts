@@ -21,7 +21,11 @@ const SUFFIX: Record<string, number> = { K: 1e3, M: 1e6, B: 1e9 };
  * Numbers as vendors write them: `..29.19` (MarketWatch), `"2,451,115"`, `1.16M` / `936.24K`,
  * `8.55985408E8`, `-64.790001`, `10.00%` (as 10). Blank, `-` and similar mean null.
  */
+const PLAIN_NUMBER = /^-?\d+(?:\.\d+)?$/;
+
 export function parseNumber(column: string, raw: string | undefined): number | null {
+  // Most cells are plain decimals: skip the vendor-quirk handling for them.
+  if (raw !== undefined && PLAIN_NUMBER.test(raw)) return Number(raw);
   const text = (raw ?? '').trim();
   if (MISSING.has(text.toLowerCase())) return null;
   let s = text.replace(/^\.\.(?=\d)/, '').replace(/,/g, '');

@@ -105,6 +105,21 @@ export function warehouseContract(name: string, make: () => Promise<Warehouse>) 
       ]);
     });
 
+    test('values shared by every row (file names, run ids) survive quoting, including quotes', async () => {
+      const wh = await make();
+      const t = table();
+      await wh.bootstrap([t]);
+      const at = new Date('2026-01-01T00:00:00.000Z');
+      await wh.upsert(t, cols, [
+        ["O'HARA; DROP", '2024-01-01', 1, 1, true, at],
+        ["O'HARA; DROP", '2024-01-02', 2, 1, true, at],
+      ]);
+      const rows = await wh.query<{ SYMBOL: string; LOADED_AT: Date }>(
+        `SELECT DISTINCT SYMBOL, LOADED_AT FROM ${t.schema}.${t.name}`,
+      );
+      expect(rows).toEqual([{ SYMBOL: "O'HARA; DROP", LOADED_AT: at }]);
+    });
+
     test('bad column names are refused with the table named', async () => {
       const wh = await make();
       const t = table();
