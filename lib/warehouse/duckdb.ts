@@ -81,7 +81,7 @@ const sameValue = (a: SqlValue | undefined, b: SqlValue | undefined) =>
 function sqlLiteral(v: DuckDBValue): string {
   if (v === null) return 'NULL';
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return `'${String(v as string).replace(/'/g, "''")}'`;
+  return `'${String(v).replace(/'/g, "''")}'`;
 }
 
 interface PreparedRows {
@@ -194,7 +194,7 @@ export class DuckDbWarehouse implements Warehouse {
     const select = columns.map((c, i) => {
       const t = types[i]!;
       if (batch.constants.has(i))
-        return `CAST(${sqlLiteral(stageValue(t, batch.constants.get(i)!))} AS ${t}) AS ${c}`;
+        return `CAST(${sqlLiteral(stageValue(t, batch.constants.get(i)))} AS ${t}) AS ${c}`;
       return STAGE_TYPE[t] === t ? c : `CAST(${c} AS ${t}) AS ${c}`;
     });
     return `(SELECT ${select.join(', ')} FROM ${name})`;
