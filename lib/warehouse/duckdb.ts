@@ -246,6 +246,20 @@ export class DuckDbWarehouse implements Warehouse {
     });
   }
 
+  /** Runs statements as one transaction, serialised with the other writes on this connection. */
+  async atomically(statements: string[]): Promise<void> {
+    return this.exclusive(async () => {
+      await this.execute('BEGIN TRANSACTION');
+      try {
+        for (const s of statements) await this.execute(s);
+        await this.execute('COMMIT');
+      } catch (e) {
+        await this.execute('ROLLBACK').catch(() => {});
+        throw e;
+      }
+    });
+  }
+
   async bootstrap(tables: TableDef[]): Promise<void> {
     for (const schema of new Set(tables.map((t) => t.schema)))
       await this.execute(`CREATE SCHEMA IF NOT EXISTS ${schema}`);

@@ -156,6 +156,40 @@ export const RUN_LOG: TableDef = {
   key: ['RUN_ID'],
 };
 
+/** One row per data test per run: status and failing rows (with a few samples) of each model's tests. */
+export const TEST_RESULTS: TableDef = {
+  schema: 'META',
+  name: 'TEST_RESULTS',
+  columns: [
+    c('RUN_ID', 'VARCHAR', false),
+    c('MODEL', 'VARCHAR', false),
+    c('TEST_NAME', 'VARCHAR', false),
+    c('SEVERITY', 'VARCHAR'),
+    c('STATUS', 'VARCHAR'),
+    c('FAILING_ROWS', 'BIGINT'),
+    c('SAMPLE', 'VARCHAR'),
+    c('TESTED_AT', 'TIMESTAMP'),
+  ],
+  key: ['RUN_ID', 'MODEL', 'TEST_NAME'],
+};
+
+/** One row per model build per run. */
+export const MODEL_RUNS: TableDef = {
+  schema: 'META',
+  name: 'MODEL_RUNS',
+  columns: [
+    c('RUN_ID', 'VARCHAR', false),
+    c('MODEL', 'VARCHAR', false),
+    c('MATERIALIZED', 'VARCHAR'),
+    c('STATUS', 'VARCHAR'),
+    c('ROWS', 'BIGINT'),
+    c('SECONDS', 'DOUBLE'),
+    c('DETAIL', 'VARCHAR'),
+    c('BUILT_AT', 'TIMESTAMP'),
+  ],
+  key: ['RUN_ID', 'MODEL'],
+};
+
 export const ALL_TABLES: TableDef[] = [
   TBL_STOCK_PRICE,
   TBL_COMPANY,
@@ -167,6 +201,8 @@ export const ALL_TABLES: TableDef[] = [
   QUARANTINE,
   QUALITY_RESULTS,
   RUN_LOG,
+  TEST_RESULTS,
+  MODEL_RUNS,
 ];
 
 /** Creates every schema and table the pipeline owns; safe to run on every start. */

@@ -1,0 +1,186 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** Thrown when a model's SQL or YAML is malformed or its references do not resolve; names the file. */
+export class ModelDefinitionError extends Error {
+  constructor(file: string, problem: string) {
+    super(`${file}: ${problem}`);
+    this.name = 'ModelDefinitionError';
+  }
+}
+
+const severity = z.enum(['error', 'warn']).default('error');
+const testSpec = z.union([
+  z.enum(['not_null', 'unique']),
+  z.object({ not_null: z.object({ severity }).partial().nullable() }).strict(),
+  z
+    .object({
+      unique: z
+        .object({ columns: z.array(z.string()).optional(), severity })
+        .partial()
+        .nullable(),
+    })
+    .strict(),
+  z
+    .object({ accepted_values: z.object({ values: z.array(z.union([z.string(), z.number()])), severity }) })
+    .strict(),
+  z.object({ relationships: z.object({ to: z.string(), field: z.string(), severity }) }).strict(),
+  z.object({ expression: z.object({ sql: z.string(), name: z.string().optional(), severity }) }).strict(),
+  z
+    .object({
+      freshness: z.object({
+        column: z.string().optional(),
+        max_age_days: z.number().int().positive(),
+        severity,
+      }),
+    })
+    .strict(),
+]);
+export type TestSpec = z.infer<typeof testSpec>;
+
+const modelYaml = z
+  .object({
+    description: z.string(),
+    materialized: z.enum(['view', 'table', 'incremental']).default('view'),
+    unique_key: z.array(z.string()).optional(),
+    columns: z
+      .array(
+        z
+          .object({
+            name: z.string(),
+            description: z.string().optional(),
+            tests: z.array(testSpec).default([]),
+          })
+          .strict(),
+      )
+      .default([]),
+    tests: z.array(testSpec).default([]),
+  })
+  .strict();
+
+export interface Model {
+  name: string;
+  layer: 'staging' | 'marts';
+  /** Warehouse schema the model is published in. */
+  schema: 'SILVER' | 'GOLD';
+  sql: string;
+  file: string;
+  description: string;
+  materialized: 'view' | 'table' | 'incremental';
+  uniqueKey?: string[];
+  columns: { name: string; description?: string; tests: TestSpec[] }[];
+  tests: TestSpec[];
+  /** Models this one reads (from `{{ ref('…') }}`). */
+  refs: string[];
+  /** Warehouse tables it reads (from `{{ source('SCHEMA', 'TABLE') }}`). */
+  sources: string[];
+}
+
+export interface Project {
+  dir: string;
+  models: Map<string, Model>;
+}
+
+const REF = /\{\{\s*ref\(\s*'([a-z0-9_]+)'\s*\)\s*\}\}/g;
+const SOURCE = /\{\{\s*source\(\s*'([A-Za-z0-9_]+)'\s*,\s*'([A-Za-z0-9_]+)'\s*\)\s*\}\}/g;
+
+/** Reads every `<layer>/<model>.sql` with its `<model>.yml` beside it, and checks that references resolve. */
+export async function loadProject(dir: string): Promise<Project> {
+  const models = new Map<string, Model>();
+  for (const layer of ['staging', 'marts'] as const) {
+    const files = (await readdir(join(dir, layer)).catch(() => [])).filter((f) => f.endsWith('.sql')).sort();
+    for (const f of files) {
+      const file = join(dir, layer, f);
+      const name = basename(f, '.sql');
+      const sql = await readFile(file, 'utf8');
+      const ymlFile = file.replace(/\.sql$/, '.yml');
+      const raw: unknown = parseYaml(
+        await readFile(ymlFile, 'utf8').catch(() => {
+          throw new ModelDefinitionError(file, `no description file ${basename(ymlFile)} beside it`);
+        }),
+      );
+      const parsed = modelYaml.safeParse(raw);
+      if (!parsed.success) {
+        throw new ModelDefinitionError(
+          ymlFile,
+          parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        );
+      }
+      const y = parsed.data;
+      if (models.has(name)) throw new ModelDefinitionError(file, `model name ${name} is used twice`);
+      models.set(name, {
+        name,
+        layer,
+        schema: layer === 'staging' ? 'SILVER' : 'GOLD',
+        sql,
+        file,
+        description: y.description,
+        materialized: y.materialized,
+        uniqueKey: y.unique_key,
+        columns: y.columns,
+        tests: y.tests,
+        refs: [...new Set([...sql.matchAll(REF)].map((m) => m[1]!))],
+        sources: [
+          ...new Set([...sql.matchAll(SOURCE)].map((m) => `${m[1]!.toUpperCase()}.${m[2]!.toUpperCase()}`)),
+        ],
+      });
+    }
+  }
+  for (const m of models.values()) {
+    for (const r of m.refs)
+      if (!models.has(r)) throw new ModelDefinitionError(m.file, `ref('${r}') names no model`);
+    if (m.materialized === 'incremental' && !m.uniqueKey?.length) {
+      throw new ModelDefinitionError(m.file, 'an incremental model needs unique_key');
+    }
+  }
+  return { dir, models };
+}
+
+/**
+ * Models in dependency order (every model after the ones it refs). `select` picks models by name;
+ * `name+` also picks everything downstream of it. Throws on a dependency cycle, naming it.
+ */
+export function planRun(project: Project, select: string[] = []): Model[] {
+  const order: Model[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, path: string[]) => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting')
+      throw new ModelDefinitionError(
+        project.models.get(name)!.file,
+        `dependency cycle ${[...path, name].join(' → ')}`,
+      );
+    state.set(name, 'visiting');
+    for (const r of project.models.get(name)!.refs) visit(r, [...path, name]);
+    state.set(name, 'done');
+    order.push(project.models.get(name)!);
+  };
+  for (const name of project.models.keys()) visit(name, []);
+  if (select.length === 0) return order;
+
+  const chosen = new Set<string>();
+  for (const s of select) {
+    const downstream = s.endsWith('+');
+    const name = downstream ? s.slice(0, -1) : s;
+    if (!project.models.has(name)) throw new Error(`--select ${s}: no model named ${name}`);
+    chosen.add(name);
+    if (downstream) {
+      for (const m of order) if (m.refs.some((r) => chosen.has(r))) chosen.add(m.name);
+    }
+  }
+  return order.filter((m) => chosen.has(m.name));
+}
+
+/** The published name of a model: `SILVER.stg_companies`. */
+export const relationOf = (m: Pick<Model, 'schema' | 'name'>) => `${m.schema}.${m.name}`;
+
+/** The model's SQL with refs and sources replaced by warehouse names. */
+export function renderSql(project: Project, model: Model): string {
+  return model.sql
+    .replace(REF, (_, name: string) => relationOf(project.models.get(name)!))
+    .replace(SOURCE, (_, schema: string, table: string) => `${schema.toUpperCase()}.${table.toUpperCase()}`)
+    .trim()
+    .replace(/;\s*$/, '');
+}

@@ -1,0 +1,183 @@
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { buildModel, ModelAuditFailedError, testModel } from '../../lib/transforms/build.js';
+import { loadProject, planRun, type Project } from '../../lib/transforms/project.js';
+import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
+import { bootstrapWarehouse, TBL_COMPANY, TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
+
+const TRANSFORMS = fileURLToPath(new URL('../../transforms', import.meta.url));
+let wh: DuckDbWarehouse;
+let project: Project;
+const opts = { runId: 'test-run', businessDate: '2024-02-10' };
+
+const day = (i: number) => new Date(Date.UTC(2024, 0, 1 + i)).toISOString().slice(0, 10);
+// Symbol AAA: 35 days of closes 10, 11, ..., with volume 1000 except a spike on day 20.
+const closes = Array.from({ length: 35 }, (_, i) => 10 + i * (i % 2 === 0 ? 1 : 0.5));
+const volumes = closes.map((_, i) => (i === 20 ? 5000 : 1000));
+const priceCols = [
+  'SYMBOL',
+  'TRADE_DATE',
+  'DATA_SOURCE',
+  'OPEN_PRICE',
+  'HIGH_PRICE',
+  'LOW_PRICE',
+  'CLOSE_PRICE',
+  'VOLUME',
+  'LOADED_AT',
+];
+
+async function seed() {
+  await wh.upsert(
+    TBL_COMPANY,
+    ['SYMBOL', 'COMPANY_NAME', 'SECTOR'],
+    [
+      ['AAA', 'Alpha', 'Banks'],
+      ['BBB', 'Beta', 'Banks'],
+      ['CCC', 'Gamma', null],
+    ],
+  );
+  const at = new Date('2024-02-01T00:00:00Z');
+  await wh.upsert(
+    TBL_STOCK_PRICE,
+    priceCols,
+    closes.map((c, i) => ['AAA', day(i), 'egx_ar_export', c, c + 1, c - 1, c, volumes[i]!, at]),
+  );
+  // A second vendor for the first 3 days, with other closes: the broker export must win.
+  await wh.upsert(
+    TBL_STOCK_PRICE,
+    priceCols,
+    [0, 1, 2].map((i) => ['AAA', day(i), 'yahoo', 1, 2, 0.5, 1, 1, at]),
+  );
+  await wh.upsert(TBL_STOCK_PRICE, priceCols, [['BBB', day(0), 'yahoo', 5, 6, 4, 5, 100, at]]);
+}
+
+async function buildAll() {
+  for (const m of planRun(project)) await buildModel(wh, project, m, opts);
+}
+
+beforeEach(async () => {
+  wh = await openDuckDbWarehouse(':memory:');
+  await bootstrapWarehouse(wh);
+  project = await loadProject(TRANSFORMS);
+  await seed();
+});
+afterEach(async () => wh.close());
+
+/** Plain reference implementation of the moving averages and signals, independent of the SQL. */
+function reference(i: number) {
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const ma7 = avg(closes.slice(Math.max(0, i - 6), i + 1));
+  const ma30 = avg(closes.slice(Math.max(0, i - 29), i + 1));
+  const vol7 = avg(volumes.slice(Math.max(0, i - 6), i + 1));
+  const close = closes[i]!;
+  const prev = closes[i - 1];
+  return {
+    ma7,
+    ma30,
+    change: prev === undefined ? null : close - prev,
+    changePct: prev === undefined ? null : ((close - prev) / prev) * 100,
+    trend: close > ma7 && ma7 > ma30 ? 'BULLISH' : close < ma7 && ma7 < ma30 ? 'BEARISH' : 'NEUTRAL',
+    volume: volumes[i]! > 1.5 * vol7 ? 'HIGH' : volumes[i]! < 0.5 * vol7 ? 'LOW' : 'NORMAL',
+  };
+}
+
+describe('transforms', () => {
+  test('models run in dependency order, and --select x+ picks x and everything downstream', () => {
+    const order = planRun(project).map((m) => m.name);
+    expect(order.indexOf('stg_companies')).toBeLessThan(order.indexOf('dim_sector'));
+    expect(order.indexOf('dim_sector')).toBeLessThan(order.indexOf('gold_dim_company'));
+    expect(order.indexOf('stg_stock_prices_unified')).toBeLessThan(
+      order.indexOf('gold_fct_stock_daily_prices'),
+    );
+    expect(
+      planRun(project, ['stg_companies+'])
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(['dim_sector', 'gold_dim_company', 'stg_companies']);
+    expect(() => planRun(project, ['nope'])).toThrow('no model named nope');
+  });
+
+  test('the unified prices keep one bar per day from the most trusted source', async () => {
+    await buildAll();
+    const rows = await wh.query<{ TRADE_DATE: string; DATA_SOURCE: string; CLOSE_PRICE: number }>(
+      "SELECT trade_date, data_source, close_price FROM SILVER.stg_stock_prices_unified WHERE symbol = 'AAA' ORDER BY trade_date LIMIT 3",
+    );
+    expect(rows).toEqual([
+      { TRADE_DATE: day(0), DATA_SOURCE: 'egx_ar_export', CLOSE_PRICE: closes[0] },
+      { TRADE_DATE: day(1), DATA_SOURCE: 'egx_ar_export', CLOSE_PRICE: closes[1] },
+      { TRADE_DATE: day(2), DATA_SOURCE: 'egx_ar_export', CLOSE_PRICE: closes[2] },
+    ]);
+  });
+
+  test('daily facts match a plain TypeScript reference for every day', async () => {
+    await buildAll();
+    const rows = await wh.query<Record<string, number | string | null>>(
+      "SELECT price_change, price_change_pct, price_range, typical_price, ma_7, ma_30, trend_signal, volume_signal FROM GOLD.gold_fct_stock_daily_prices WHERE symbol = 'AAA' ORDER BY trade_date",
+    );
+    expect(rows).toHaveLength(35);
+    rows.forEach((r, i) => {
+      const ref = reference(i);
+      expect(r.MA_7).toBeCloseTo(ref.ma7, 9);
+      expect(r.MA_30).toBeCloseTo(ref.ma30, 9);
+      if (ref.change === null) expect(r.PRICE_CHANGE).toBeNull();
+      else expect(r.PRICE_CHANGE).toBeCloseTo(ref.change, 9);
+      if (ref.changePct !== null) expect(r.PRICE_CHANGE_PCT).toBeCloseTo(ref.changePct, 9);
+      expect(r.PRICE_RANGE).toBeCloseTo(2, 9);
+      expect(r.TYPICAL_PRICE).toBeCloseTo(closes[i]!, 9);
+      expect([i, r.TREND_SIGNAL, r.VOLUME_SIGNAL]).toEqual([i, ref.trend, ref.volume]);
+    });
+    expect(rows[20]?.VOLUME_SIGNAL).toBe('HIGH');
+  });
+
+  test('companies get their sector id and trading span; every declared test passes and is recorded', async () => {
+    await buildAll();
+    const companies = await wh.query(
+      'SELECT symbol, sector, trading_days FROM GOLD.gold_dim_company ORDER BY symbol',
+    );
+    expect(companies).toEqual([
+      { SYMBOL: 'AAA', SECTOR: 'Banks', TRADING_DAYS: 35 },
+      { SYMBOL: 'BBB', SECTOR: 'Banks', TRADING_DAYS: 1 },
+      { SYMBOL: 'CCC', SECTOR: 'Unknown', TRADING_DAYS: 0 },
+    ]);
+    // Business date 16 days after the newest bar: the warn-level freshness test flags it.
+    const later = { ...opts, businessDate: '2024-02-20' };
+    const results = (await Promise.all(planRun(project).map((m) => testModel(wh, project, m, later)))).flat();
+    expect(results.filter((r) => r.status === 'fail')).toEqual([]);
+    expect(results.filter((r) => r.status === 'warn').map((r) => r.test)).toEqual([
+      'freshness(trade_date,7d)',
+    ]);
+    const [stored] = await wh.query<{ N: number }>(
+      "SELECT COUNT(*) AS N FROM META.TEST_RESULTS WHERE RUN_ID = 'test-run'",
+    );
+    expect(stored?.N).toBe(results.length);
+  });
+
+  test('write-audit-publish: a version that fails an error test is not published, and the old one stays', async () => {
+    await buildAll();
+    const [before] = await wh.query<{ N: number }>(
+      'SELECT COUNT(*) AS N FROM GOLD.gold_fct_stock_daily_prices',
+    );
+    // Break the input: a bar with high below low.
+    await wh.upsert(TBL_STOCK_PRICE, priceCols, [
+      ['AAA', day(40), 'egx_ar_export', 10, 5, 9, 7, 100, new Date()],
+    ]);
+    const staging = project.models.get('stg_stock_prices_unified')!;
+    const err = await buildModel(wh, project, staging, opts).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelAuditFailedError);
+    expect((err as Error).message).toMatch(
+      /model stg_stock_prices_unified not published: audit failed: high_not_below_low \(1 failing rows/,
+    );
+    const [after] = await wh.query<{ N: number }>(
+      'SELECT COUNT(*) AS N FROM SILVER.stg_stock_prices_unified',
+    );
+    expect(after?.N).toBe(36); // 35 AAA + 1 BBB, without the broken day
+    const [gold] = await wh.query<{ N: number }>(
+      'SELECT COUNT(*) AS N FROM GOLD.gold_fct_stock_daily_prices',
+    );
+    expect(gold?.N).toBe(before?.N);
+    const [run] = await wh.query<{ STATUS: string }>(
+      "SELECT STATUS FROM META.MODEL_RUNS WHERE MODEL = 'stg_stock_prices_unified'",
+    );
+    expect(run?.STATUS).toBe('audit_failed');
+  });
+});
