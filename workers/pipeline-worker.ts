@@ -2,11 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createBatchActivities } from '../activities/batch.js';
 import { createHealthActivities } from '../activities/health.js';
+import { createTransformActivities } from '../activities/transforms.js';
 import { openObjectStore, openWarehouse } from '../lib/adapters.js';
 import type { AppConfig } from '../lib/config.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export const TRANSFORMS_DIR = fileURLToPath(new URL('../transforms', import.meta.url));
 
 /** The worker that runs the pipeline's workflows and activities on the `egx-pipeline` task queue. */
 export async function createPipelineWorker(
@@ -23,6 +25,7 @@ export async function createPipelineWorker(
     activities: {
       ...createHealthActivities(config),
       ...createBatchActivities({ store, warehouse, artifactsDir: config.artifactsDir }),
+      ...createTransformActivities({ warehouse, projectDir: TRANSFORMS_DIR }),
     },
     // Lets in-flight activities finish (and commit what they did) when the worker stops.
     shutdownGraceTime: '10 seconds',

@@ -1,9 +1,10 @@
-import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { BatchActivities } from '../activities/batch.js';
 import type { HealthActivities } from '../activities/health.js';
 import type { FileLoadResult } from '../lib/ingest/load-file.js';
 import type { QualityCheckResult } from '../lib/quality/gate.js';
 import { businessDateOf } from './business-date.js';
+import { transformsWorkflow, type TransformsOutput } from './transforms.js';
 
 export interface DailyBatchInput {
   /** 'YYYY-MM-DD'; defaults to the schedule's nominal date. */
@@ -16,6 +17,8 @@ export interface DailyBatchInput {
   freshnessDays?: number;
   /** Local logs/artifacts older than this many days are deleted (default 30). */
   retentionDays?: number;
+  /** Run the transforms after the quality gate (default true). */
+  transforms?: boolean;
 }
 
 export interface DailyBatchOutput {
@@ -30,6 +33,7 @@ export interface DailyBatchOutput {
     rowsQuarantined: number;
   };
   quality: QualityCheckResult[];
+  transforms?: TransformsOutput;
   cleanup: { deleted: number; bytes: number };
 }
 
@@ -110,8 +114,16 @@ export async function dailyBatchWorkflow(input: DailyBatchInput = {}): Promise<D
         details: [{ businessDate, files, quality }],
       });
     }
+    // The transforms run as a child: their own run in the UI, retried and reset on their own.
+    const transforms =
+      input.transforms === false
+        ? undefined
+        : await executeChild(transformsWorkflow, {
+            workflowId: `${runId}-transforms`,
+            args: [{ businessDate }],
+          });
     const cleanup = await batch.cleanupArtifacts({ businessDate, retentionDays: input.retentionDays ?? 30 });
-    const output = { businessDate, runId, streaming, files, quality, cleanup };
+    const output = { businessDate, runId, streaming, files, quality, transforms, cleanup };
     await batch.recordRun({
       runId,
       pipeline: 'daily-batch',

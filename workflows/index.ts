@@ -1,3 +1,4 @@
 // Every workflow the pipeline worker registers.
 export { dailyBatchWorkflow } from './daily-batch.js';
 export { healthCheckWorkflow } from './health.js';
+export { transformsWorkflow } from './transforms.js';

@@ -7,6 +7,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/wor
 import { afterAll, beforeAll, describe, expect, inject, test, vi } from 'vitest';
 import type { BatchActivities } from '../../activities/batch.js';
 import type { HealthActivities } from '../../activities/health.js';
+import type { TransformActivities } from '../../activities/transforms.js';
 import type { FileLoadResult } from '../../lib/ingest/load-file.js';
 import type { QualityCheckResult } from '../../lib/quality/gate.js';
 import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.js';
@@ -44,7 +45,7 @@ const check = (name: string, passed = true): QualityCheckResult => ({
   detail: passed ? 'ok' : 'bad things',
 });
 
-type Acts = BatchActivities & Pick<HealthActivities, 'checkKafka'>;
+type Acts = BatchActivities & Pick<HealthActivities, 'checkKafka'> & TransformActivities;
 function activities(keys: string[], overrides: Partial<Acts> = {}): Acts {
   return {
     listNewBatchFiles: vi.fn(async () => ({ keys, unchanged: 2 })),
@@ -53,6 +54,14 @@ function activities(keys: string[], overrides: Partial<Acts> = {}): Acts {
     cleanupArtifacts: vi.fn(async () => ({ deleted: 1, bytes: 10 })),
     recordRun: vi.fn(async () => {}),
     checkKafka: vi.fn(async () => ({ component: 'kafka' as const, ok: true, latencyMs: 1, detail: 'fine' })),
+    planTransforms: vi.fn(async () => [{ name: 'stg_x', layer: 'staging' as const, refs: [] }]),
+    buildTransformModel: vi.fn(async ({ model }: { model: string }) => ({
+      model,
+      materialized: 'table' as const,
+      rows: 1,
+      seconds: 0,
+    })),
+    testTransformModel: vi.fn(async () => []),
     ...overrides,
   };
 }
@@ -106,6 +115,8 @@ describe('dailyBatchWorkflow', () => {
     );
     expect(acts.cleanupArtifacts).toHaveBeenCalledWith({ businessDate: '2026-01-14', retentionDays: 30 });
     expect(acts.recordRun).toHaveBeenLastCalledWith(expect.objectContaining({ status: 'succeeded' }));
+    // The transforms ran as a child after the gate.
+    expect(out.transforms?.built.map((b) => b.model)).toEqual(['stg_x']);
   });
 
   test('loads at most maxParallelFiles files at a time', async () => {

@@ -1,0 +1,70 @@
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  buildModel,
+  ModelAuditFailedError,
+  testModel,
+  type ModelBuildResult,
+  type TestResult,
+} from '../lib/transforms/build.js';
+import { loadProject, planRun } from '../lib/transforms/project.js';
+import type { Warehouse } from '../lib/warehouse/types.js';
+
+export interface TransformDeps {
+  warehouse: Warehouse;
+  /** Folder with staging/ and marts/. */
+  projectDir: string;
+}
+
+export interface PlannedModel {
+  name: string;
+  layer: 'staging' | 'marts';
+  refs: string[];
+}
+
+export function createTransformActivities({ warehouse, projectDir }: TransformDeps) {
+  const project = () => loadProject(projectDir);
+  const model = async (name: string) => {
+    const p = await project();
+    const m = p.models.get(name);
+    if (!m) throw ApplicationFailure.nonRetryable(`no model named ${name} in ${projectDir}`, 'UnknownModel');
+    return { p, m };
+  };
+  return {
+    /** The models to run, in dependency order, with what each one reads. */
+    async planTransforms(input: { select?: string[] }): Promise<PlannedModel[]> {
+      return planRun(await project(), input.select).map((m) => ({
+        name: m.name,
+        layer: m.layer,
+        refs: m.refs,
+      }));
+    },
+
+    /** Builds one model (write-audit-publish). A failed audit is not retried: the data must change first. */
+    async buildTransformModel(input: {
+      model: string;
+      runId: string;
+      businessDate: string;
+    }): Promise<ModelBuildResult> {
+      const { p, m } = await model(input.model);
+      try {
+        return await buildModel(warehouse, p, m, input);
+      } catch (e) {
+        if (e instanceof ModelAuditFailedError)
+          throw ApplicationFailure.nonRetryable(e.message, 'ModelAuditFailed', e.failures);
+        throw e;
+      }
+    },
+
+    /** Runs every test of one published model and records the results. */
+    async testTransformModel(input: {
+      model: string;
+      runId: string;
+      businessDate: string;
+    }): Promise<TestResult[]> {
+      const { p, m } = await model(input.model);
+      return testModel(warehouse, p, m, input);
+    },
+  };
+}
+
+export type TransformActivities = ReturnType<typeof createTransformActivities>;

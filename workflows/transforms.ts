@@ -1,0 +1,104 @@
+import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { PlannedModel, TransformActivities } from '../activities/transforms.js';
+import type { ModelBuildResult, TestResult } from '../lib/transforms/build.js';
+import { businessDateOf } from './business-date.js';
+
+export interface TransformsInput {
+  businessDate?: string;
+  /** Model names; `name+` adds everything downstream. Default: all. */
+  select?: string[];
+  /** Models built at the same time (default 3). */
+  maxParallel?: number;
+}
+
+export interface TransformsOutput {
+  businessDate: string;
+  built: ModelBuildResult[];
+  tests: { passed: number; warned: number; failed: number };
+  warnings: string[];
+}
+
+const act = proxyActivities<TransformActivities>({
+  startToCloseTimeout: '30 minutes',
+  retry: { initialInterval: '5 seconds', maximumAttempts: 3 },
+});
+
+/** Runs `start` for every model once all the models it refs are done, at most `limit` at a time. */
+async function inDependencyOrder<R>(
+  models: PlannedModel[],
+  limit: number,
+  start: (m: PlannedModel) => Promise<R>,
+): Promise<R[]> {
+  const planned = new Set(models.map((m) => m.name));
+  const done = new Set<string>();
+  const running = new Map<string, Promise<string>>();
+  const results: R[] = [];
+  const pending = [...models];
+  while (pending.length > 0 || running.size > 0) {
+    for (const m of [...pending]) {
+      if (running.size >= limit) break;
+      if (m.refs.every((r) => done.has(r) || !planned.has(r))) {
+        pending.splice(pending.indexOf(m), 1);
+        running.set(
+          m.name,
+          start(m).then((r) => (results.push(r), m.name)),
+        );
+      }
+    }
+    if (running.size === 0)
+      throw ApplicationFailure.nonRetryable(
+        `models wait on each other: ${pending.map((m) => m.name).join(', ')}`,
+        'BadPlan',
+      );
+    const finished = await Promise.race(running.values());
+    running.delete(finished);
+    done.add(finished);
+  }
+  return results;
+}
+
+/**
+ * The transforms (was Airflow `dbt_scheduled_transformations`, 02:00 and 14:00 Cairo): build the
+ * staging then mart models in dependency order (independent ones in parallel, each its own
+ * activity), then test every model (each its own activity). A failed error-severity test fails
+ * the run naming the model and the test; warnings are reported.
+ */
+export async function transformsWorkflow(input: TransformsInput = {}): Promise<TransformsOutput> {
+  const businessDate = businessDateOf(input);
+  if (!businessDate)
+    throw ApplicationFailure.nonRetryable(
+      'no business date: pass businessDate or start from the schedule',
+      'BadInput',
+    );
+  const runId = workflowInfo().workflowId;
+  const models = await act.planTransforms({ select: input.select });
+  const limit = input.maxParallel ?? 3;
+  const built = await inDependencyOrder(models, limit, (m) =>
+    act.buildTransformModel({ model: m.name, runId, businessDate }),
+  );
+  const results: TestResult[] = (
+    await inDependencyOrder(
+      models.map((m) => ({ ...m, refs: [] })),
+      limit,
+      (m) => act.testTransformModel({ model: m.name, runId, businessDate }),
+    )
+  ).flat();
+  const failed = results.filter((r) => r.status === 'fail');
+  const warnings = results
+    .filter((r) => r.status === 'warn')
+    .map((r) => `${r.model}: ${r.test} (${r.failingRows} rows)`);
+  if (failed.length > 0) {
+    throw ApplicationFailure.create({
+      type: 'DataTestsFailed',
+      nonRetryable: true,
+      message: `data tests failed: ${failed.map((f) => `${f.model}: ${f.test} (${f.failingRows} failing rows)`).join('; ')}`,
+      details: [{ businessDate, results }],
+    });
+  }
+  return {
+    businessDate,
+    built,
+    tests: { passed: results.filter((r) => r.status === 'pass').length, warned: warnings.length, failed: 0 },
+    warnings,
+  };
+}
