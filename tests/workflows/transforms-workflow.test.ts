@@ -150,7 +150,8 @@ describe('transformsWorkflow', () => {
     // server keeps its clock locked for an activity of a closed workflow, stalling later tests.
     const err = await run(acts, 1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    expect(String((err as WorkflowFailedError).cause?.cause?.message)).toContain('model stg_a not published');
+    const inner = (err as WorkflowFailedError).cause?.cause;
+    expect(inner instanceof Error ? inner.message : '').toContain('model stg_a not published');
     expect(acts.buildTransformModel).not.toHaveBeenCalledWith(expect.objectContaining({ model: 'gold_c' }));
   });
 });
