@@ -8,6 +8,8 @@ import { formatSummary } from '../lib/ingest/load-summary.js';
 import { runHealth } from './health.js';
 import { runLoad } from './load.js';
 import { formatDailyBatch, runDailyBatch } from './run.js';
+import { runTransforms } from './transforms.js';
+import { cairoDate } from '../workflows/business-date.js';
 
 const program = new Command('egx')
   .description('EGX market-data pipeline')
@@ -69,11 +71,32 @@ program
     console.log(formatDailyBatch(out));
   });
 
+program
+  .command('transforms <action>')
+  .description('run (build with write-audit-publish, then test) or test the SQL models, without Temporal')
+  .option('--select <models...>', 'model names; name+ adds everything downstream')
+  .option('--date <YYYY-MM-DD>', 'business date for freshness tests (default: today in Africa/Cairo)')
+  .action(async (action: string, opts: { select?: string[]; date?: string }) => {
+    if (action !== 'run' && action !== 'test')
+      throw new Error(`egx transforms: unknown action "${action}" (expected run or test)`);
+    const { failed } = await runTransforms(loadConfig(), {
+      action,
+      select: opts.select,
+      businessDate: opts.date ?? cairoDate(new Date()),
+      log: (line) => console.log(line),
+    });
+    if (failed.length > 0) throw new Error(`egx transforms: ${failed.length} data test(s) failed`);
+  });
+
 program.parseAsync().catch((e: unknown) => {
-  console.error(
-    e instanceof ConfigInvalidError || (e instanceof Error && e.message.startsWith('egx '))
-      ? `egx: ${e.message}`
-      : e,
-  );
-  process.exitCode = 2;
+  if (e instanceof ConfigInvalidError) {
+    console.error(`egx: ${e.message}`);
+    process.exitCode = 2;
+    return;
+  }
+  // People get the message; EGX_DEBUG=1 adds the stack and details.
+  if (e instanceof Error && !process.env.EGX_DEBUG)
+    console.error(e.message.startsWith('egx') ? e.message : `egx: ${e.message}`);
+  else console.error(e);
+  process.exitCode = 1;
 });

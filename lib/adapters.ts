@@ -4,7 +4,6 @@ import { LocalObjectStore } from './lake/local.js';
 import { createS3Client, ensureBucket, S3ObjectStore } from './lake/s3.js';
 import type { ObjectStore } from './lake/types.js';
 import { openDuckDbWarehouse } from './warehouse/duckdb.js';
-import { createSnowflakeWarehouse } from './warehouse/snowflake.js';
 import { bootstrapWarehouse } from './warehouse/schema.js';
 import type { Warehouse } from './warehouse/types.js';
 
@@ -22,6 +21,8 @@ export async function openWarehouse(config: AppConfig): Promise<Warehouse> {
   let wh: Warehouse;
   if (config.warehouse.kind === 'snowflake' && sf) {
     const { privateKeyPath, ...rest } = sf;
+    // Loaded only when used: the Snowflake driver is large and pulls in the AWS SDK.
+    const { createSnowflakeWarehouse } = await import('./warehouse/snowflake.js');
     wh = await createSnowflakeWarehouse({
       ...rest,
       privateKey: privateKeyPath ? await readFile(privateKeyPath, 'utf8') : undefined,
