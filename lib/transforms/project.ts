@@ -72,7 +72,7 @@ export interface Model {
   uniqueKey?: string[];
   columns: { name: string; description?: string; tests: TestSpec[] }[];
   tests: TestSpec[];
-  /** Models this one reads (from `{{ ref('…') }}`). */
+  /** Models this one reads (from `{{ ref('…') }}` and from relationships tests). */
   refs: string[];
   /** Warehouse tables it reads (from `{{ source('SCHEMA', 'TABLE') }}`). */
   sources: string[];
@@ -121,7 +121,15 @@ export async function loadProject(dir: string): Promise<Project> {
         uniqueKey: y.unique_key,
         columns: y.columns,
         tests: y.tests,
-        refs: [...new Set([...sql.matchAll(REF)].map((m) => m[1]!))],
+        // A relationships test reads another model, so that model must be built first.
+        refs: [
+          ...new Set([
+            ...[...sql.matchAll(REF)].map((m) => m[1]!),
+            ...[...y.columns.flatMap((c) => c.tests), ...y.tests].flatMap((t) =>
+              typeof t === 'object' && 'relationships' in t ? [t.relationships.to] : [],
+            ),
+          ]),
+        ],
         sources: [
           ...new Set([...sql.matchAll(SOURCE)].map((m) => `${m[1]!.toUpperCase()}.${m[2]!.toUpperCase()}`)),
         ],

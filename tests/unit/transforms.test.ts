@@ -89,11 +89,18 @@ describe('transforms', () => {
     expect(order.indexOf('stg_stock_prices_unified')).toBeLessThan(
       order.indexOf('gold_fct_stock_daily_prices'),
     );
-    expect(
-      planRun(project, ['stg_companies+'])
-        .map((m) => m.name)
-        .sort(),
-    ).toEqual(['dim_sector', 'gold_dim_company', 'stg_companies']);
+    const downstream = planRun(project, ['stg_companies+']).map((m) => m.name);
+    expect(downstream).toEqual(
+      expect.arrayContaining([
+        'stg_companies',
+        'dim_sector',
+        'dim_industry',
+        'gold_dim_company',
+        'vw_sector_analysis',
+      ]),
+    );
+    expect(downstream).not.toContain('stg_stock_prices_unified');
+    expect(downstream.indexOf('dim_sector')).toBeLessThan(downstream.indexOf('dim_industry'));
     expect(() => planRun(project, ['nope'])).toThrow('no model named nope');
   });
 
