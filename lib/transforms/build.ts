@@ -120,7 +120,7 @@ export async function buildModel(
   const record = (status: string, detail: string) =>
     wh.upsert(
       MODEL_RUNS,
-      ['RUN_ID', 'MODEL', 'MATERIALIZED', 'STATUS', 'ROWS', 'SECONDS', 'DETAIL', 'BUILT_AT'],
+      ['RUN_ID', 'MODEL_NAME', 'MATERIALIZED', 'STATUS', 'ROWS', 'SECONDS', 'DETAIL', 'BUILT_AT'],
       [
         [
           opts.runId,
@@ -163,7 +163,7 @@ export async function testModel(
   const at = new Date();
   await wh.upsert(
     TEST_RESULTS,
-    ['RUN_ID', 'MODEL', 'TEST_NAME', 'SEVERITY', 'STATUS', 'FAILING_ROWS', 'SAMPLE', 'TESTED_AT'],
+    ['RUN_ID', 'MODEL_NAME', 'TEST_NAME', 'SEVERITY', 'STATUS', 'FAILING_ROWS', 'SAMPLE_ROWS', 'TESTED_AT'],
     results.map((r) => [opts.runId, r.model, r.test, r.severity, r.status, r.failingRows, r.sample, at]),
   );
   return results;

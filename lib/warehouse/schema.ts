@@ -162,15 +162,15 @@ export const TEST_RESULTS: TableDef = {
   name: 'TEST_RESULTS',
   columns: [
     c('RUN_ID', 'VARCHAR', false),
-    c('MODEL', 'VARCHAR', false),
+    c('MODEL_NAME', 'VARCHAR', false),
     c('TEST_NAME', 'VARCHAR', false),
     c('SEVERITY', 'VARCHAR'),
     c('STATUS', 'VARCHAR'),
     c('FAILING_ROWS', 'BIGINT'),
-    c('SAMPLE', 'VARCHAR'),
+    c('SAMPLE_ROWS', 'VARCHAR'),
     c('TESTED_AT', 'TIMESTAMP'),
   ],
-  key: ['RUN_ID', 'MODEL', 'TEST_NAME'],
+  key: ['RUN_ID', 'MODEL_NAME', 'TEST_NAME'],
 };
 
 /** One row per model build per run. */
@@ -179,7 +179,7 @@ export const MODEL_RUNS: TableDef = {
   name: 'MODEL_RUNS',
   columns: [
     c('RUN_ID', 'VARCHAR', false),
-    c('MODEL', 'VARCHAR', false),
+    c('MODEL_NAME', 'VARCHAR', false),
     c('MATERIALIZED', 'VARCHAR'),
     c('STATUS', 'VARCHAR'),
     c('ROWS', 'BIGINT'),
@@ -187,7 +187,7 @@ export const MODEL_RUNS: TableDef = {
     c('DETAIL', 'VARCHAR'),
     c('BUILT_AT', 'TIMESTAMP'),
   ],
-  key: ['RUN_ID', 'MODEL'],
+  key: ['RUN_ID', 'MODEL_NAME'],
 };
 
 export const ALL_TABLES: TableDef[] = [

@@ -183,7 +183,7 @@ describe('transforms', () => {
     );
     expect(gold?.N).toBe(before?.N);
     const [run] = await wh.query<{ STATUS: string }>(
-      "SELECT STATUS FROM META.MODEL_RUNS WHERE MODEL = 'stg_stock_prices_unified'",
+      "SELECT STATUS FROM META.MODEL_RUNS WHERE MODEL_NAME = 'stg_stock_prices_unified'",
     );
     expect(run?.STATUS).toBe('audit_failed');
   });

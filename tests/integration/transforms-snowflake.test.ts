@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { openWarehouse } from '../../lib/adapters.js';
+import { loadConfig } from '../../lib/config.js';
+import { buildModel, testModel } from '../../lib/transforms/build.js';
+import { loadProject, planRun, type Project } from '../../lib/transforms/project.js';
+import { TBL_COMPANY, TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
+import type { Warehouse } from '../../lib/warehouse/types.js';
+
+let wh: Warehouse;
+let project: Project;
+
+beforeAll(async () => {
+  const sf = inject('snowflakeEmulator');
+  wh = await openWarehouse(
+    loadConfig({
+      WAREHOUSE: 'snowflake',
+      SNOWFLAKE_ACCOUNT: sf.account,
+      SNOWFLAKE_USER: sf.username,
+      SNOWFLAKE_PASSWORD: sf.password,
+      SNOWFLAKE_DATABASE: `EGX_${randomUUID().slice(0, 8).toUpperCase()}`,
+      SNOWFLAKE_HOST: sf.host,
+      SNOWFLAKE_PORT: String(sf.port),
+      SNOWFLAKE_PROTOCOL: sf.protocol,
+    }),
+  );
+  project = await loadProject(fileURLToPath(new URL('../../transforms', import.meta.url)));
+  await wh.upsert(
+    TBL_COMPANY,
+    ['SYMBOL', 'COMPANY_NAME', 'SECTOR', 'INDUSTRY'],
+    [
+      ['AAA', 'Alpha', 'Banks', 'Retail banking'],
+      ['BBB', 'Beta', 'Telecom', null],
+    ],
+  );
+  const day = (i: number) => new Date(Date.UTC(2026, 0, 1 + i)).toISOString().slice(0, 10);
+  const at = new Date('2026-01-20T00:00:00Z');
+  await wh.upsert(
+    TBL_STOCK_PRICE,
+    [
+      'SYMBOL',
+      'TRADE_DATE',
+      'DATA_SOURCE',
+      'OPEN_PRICE',
+      'HIGH_PRICE',
+      'LOW_PRICE',
+      'CLOSE_PRICE',
+      'VOLUME',
+      'LOADED_AT',
+    ],
+    Array.from({ length: 10 }, (_, i) => [
+      [
+        i % 2 ? 'AAA' : 'BBB',
+        day(Math.floor(i / 2)),
+        'egx_ar_export',
+        10 + i,
+        11 + i,
+        9 + i,
+        10.5 + i,
+        1000 * (i + 1),
+        at,
+      ],
+    ]).flat(),
+  );
+});
+afterAll(async () => wh?.close());
+
+test('every model builds (write-audit-publish) and every test runs on Snowflake from the same SQL', async () => {
+  const opts = { runId: 'sf-transforms', businessDate: '2026-01-06' };
+  for (const m of planRun(project)) await buildModel(wh, project, m, opts);
+  // One at a time: the emulator shares one cursor between requests (real Snowflake does not).
+  const results = [];
+  for (const m of planRun(project)) results.push(...(await testModel(wh, project, m, opts)));
+  expect(results.filter((r) => r.status === 'fail')).toEqual([]);
+  const facts = await wh.query<{ SYMBOL: string; MA_7: number }>(
+    "SELECT symbol, ma_7 FROM GOLD.gold_fct_stock_daily_prices WHERE symbol = 'AAA' ORDER BY trade_date",
+  );
+  expect(facts.map((f) => f.MA_7)).toEqual([11.5, 12.5, 13.5, 14.5, 15.5]);
+  const movers = await wh.query(
+    'SELECT mover_type, symbol FROM GOLD.vw_top_gainers_losers ORDER BY mover_type, mover_rank',
+  );
+  expect(movers.length).toBeGreaterThan(0);
+});
