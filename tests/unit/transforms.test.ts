@@ -11,8 +11,11 @@ let project: Project;
 const opts = { runId: 'test-run', businessDate: '2024-02-10' };
 
 const day = (i: number) => new Date(Date.UTC(2024, 0, 1 + i)).toISOString().slice(0, 10);
-// Symbol AAA: 35 days of closes 10, 11, ..., with volume 1000 except a spike on day 20.
-const closes = Array.from({ length: 35 }, (_, i) => 10 + i * (i % 2 === 0 ? 1 : 0.5));
+// Symbol AAA: 35 days of closes going up and down, with volume 1000 except a spike on day 20.
+const closes = Array.from(
+  { length: 35 },
+  (_, i) => Math.round((20 + 3 * Math.sin(i / 2) + 0.1 * i) * 100) / 100,
+);
 const volumes = closes.map((_, i) => (i === 20 ? 5000 : 1000));
 const priceCols = [
   'SYMBOL',
@@ -77,6 +80,20 @@ function reference(i: number) {
     change: prev === undefined ? null : close - prev,
     changePct: prev === undefined ? null : ((close - prev) / prev) * 100,
     trend: close > ma7 && ma7 > ma30 ? 'BULLISH' : close < ma7 && ma7 < ma30 ? 'BEARISH' : 'NEUTRAL',
+    rsi: (() => {
+      if (i < 14) return null;
+      const diffs = closes.slice(i - 13, i + 1).map((c, k) => c - closes[i - 13 + k - 1]!);
+      const gain = avg(diffs.map((d) => Math.max(d, 0)));
+      const loss = avg(diffs.map((d) => Math.max(-d, 0)));
+      return loss === 0 ? 100 : 100 - 100 / (1 + gain / loss);
+    })(),
+    bollinger: (() => {
+      if (i < 19) return null;
+      const win = closes.slice(i - 19, i + 1);
+      const mid = avg(win);
+      const sigma = Math.sqrt(avg(win.map((c) => (c - mid) ** 2)));
+      return { mid, upper: mid + 2 * sigma, lower: mid - 2 * sigma };
+    })(),
     volume: volumes[i]! > 1.5 * vol7 ? 'HIGH' : volumes[i]! < 0.5 * vol7 ? 'LOW' : 'NORMAL',
   };
 }
@@ -119,7 +136,7 @@ describe('transforms', () => {
   test('daily facts match a plain TypeScript reference for every day', async () => {
     await buildAll();
     const rows = await wh.query<Record<string, number | string | null>>(
-      "SELECT price_change, price_change_pct, price_range, typical_price, ma_7, ma_30, trend_signal, volume_signal FROM GOLD.gold_fct_stock_daily_prices WHERE symbol = 'AAA' ORDER BY trade_date",
+      "SELECT price_change, price_change_pct, price_range, typical_price, ma_7, ma_30, rsi_14, bb_middle_20, bb_upper_20, bb_lower_20, trend_signal, volume_signal FROM GOLD.gold_fct_stock_daily_prices WHERE symbol = 'AAA' ORDER BY trade_date",
     );
     expect(rows).toHaveLength(35);
     rows.forEach((r, i) => {
@@ -131,9 +148,20 @@ describe('transforms', () => {
       if (ref.changePct !== null) expect(r.PRICE_CHANGE_PCT).toBeCloseTo(ref.changePct, 9);
       expect(r.PRICE_RANGE).toBeCloseTo(2, 9);
       expect(r.TYPICAL_PRICE).toBeCloseTo(closes[i]!, 9);
+      if (ref.rsi === null) expect(r.RSI_14).toBeNull();
+      else expect(r.RSI_14).toBeCloseTo(ref.rsi, 9);
+      if (ref.bollinger === null) expect(r.BB_MIDDLE_20).toBeNull();
+      else {
+        expect(r.BB_MIDDLE_20).toBeCloseTo(ref.bollinger.mid, 9);
+        expect(r.BB_UPPER_20).toBeCloseTo(ref.bollinger.upper, 9);
+        expect(r.BB_LOWER_20).toBeCloseTo(ref.bollinger.lower, 9);
+      }
       expect([i, r.TREND_SIGNAL, r.VOLUME_SIGNAL]).toEqual([i, ref.trend, ref.volume]);
     });
     expect(rows[20]?.VOLUME_SIGNAL).toBe('HIGH');
+    // The fixture really exercises the indicators: RSI away from its bounds, all three trends.
+    expect(rows.some((r) => typeof r.RSI_14 === 'number' && r.RSI_14 > 5 && r.RSI_14 < 95)).toBe(true);
+    expect(new Set(rows.map((r) => r.TREND_SIGNAL))).toEqual(new Set(['BULLISH', 'BEARISH', 'NEUTRAL']));
   });
 
   test('companies get their sector id and trading span; every declared test passes and is recorded', async () => {
