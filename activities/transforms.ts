@@ -6,13 +6,18 @@ import {
   type ModelBuildResult,
   type TestResult,
 } from '../lib/transforms/build.js';
+import { publishDocs } from '../lib/transforms/docs.js';
 import { loadProject, planRun } from '../lib/transforms/project.js';
+import type { ObjectStore } from '../lib/lake/types.js';
 import type { Warehouse } from '../lib/warehouse/types.js';
 
 export interface TransformDeps {
   warehouse: Warehouse;
   /** Folder with staging/ and marts/. */
   projectDir: string;
+  /** Where the docs site goes: `docs/` in the object store, and a local folder. */
+  store: ObjectStore;
+  docsDir: string;
 }
 
 export interface PlannedModel {
@@ -21,7 +26,7 @@ export interface PlannedModel {
   refs: string[];
 }
 
-export function createTransformActivities({ warehouse, projectDir }: TransformDeps) {
+export function createTransformActivities({ warehouse, projectDir, store, docsDir }: TransformDeps) {
   const project = () => loadProject(projectDir);
   const model = async (name: string) => {
     const p = await project();
@@ -53,6 +58,11 @@ export function createTransformActivities({ warehouse, projectDir }: TransformDe
           throw ApplicationFailure.nonRetryable(e.message, 'ModelAuditFailed', e.failures);
         throw e;
       }
+    },
+
+    /** Regenerates the docs site from the models and the latest build and test results. */
+    async generateTransformDocs(): Promise<{ models: number; keys: string[] }> {
+      return publishDocs(await project(), warehouse, { store, localDir: docsDir });
     },
 
     /** Runs every test of one published model and records the results. */

@@ -73,12 +73,15 @@ program
 
 program
   .command('transforms <action>')
-  .description('run (build with write-audit-publish, then test) or test the SQL models, without Temporal')
+  .description(
+    'run (build with write-audit-publish, then test), test, or docs (generate the model docs site), without Temporal',
+  )
   .option('--select <models...>', 'model names; name+ adds everything downstream')
   .option('--date <YYYY-MM-DD>', 'business date for freshness tests (default: today in Africa/Cairo)')
   .action(async (action: string, opts: { select?: string[]; date?: string }) => {
-    if (action !== 'run' && action !== 'test')
-      throw new Error(`egx transforms: unknown action "${action}" (expected run or test)`);
+    if (action !== 'run' && action !== 'test' && action !== 'docs') {
+      throw new Error(`egx transforms: unknown action "${action}" (expected run, test or docs)`);
+    }
     const { failed } = await runTransforms(loadConfig(), {
       action,
       select: opts.select,

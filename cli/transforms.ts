@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { openWarehouse } from '../lib/adapters.js';
 import type { AppConfig } from '../lib/config.js';
+import { openObjectStore } from '../lib/adapters.js';
 import { buildModel, testModel, type TestResult } from '../lib/transforms/build.js';
+import { publishDocs } from '../lib/transforms/docs.js';
 import { loadProject, planRun } from '../lib/transforms/project.js';
 
 const TRANSFORMS_DIR = fileURLToPath(new URL('../transforms', import.meta.url));
@@ -9,7 +11,12 @@ const TRANSFORMS_DIR = fileURLToPath(new URL('../transforms', import.meta.url));
 /** Builds and/or tests the selected models directly against the configured warehouse (no Temporal). */
 export async function runTransforms(
   config: AppConfig,
-  opts: { action: 'run' | 'test'; select?: string[]; businessDate: string; log: (line: string) => void },
+  opts: {
+    action: 'run' | 'test' | 'docs';
+    select?: string[];
+    businessDate: string;
+    log: (line: string) => void;
+  },
 ): Promise<{ failed: TestResult[] }> {
   const project = await loadProject(TRANSFORMS_DIR);
   const models = planRun(project, opts.select);
@@ -17,6 +24,14 @@ export async function runTransforms(
   const runId = `transforms-cli-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const failed: TestResult[] = [];
   try {
+    if (opts.action === 'docs') {
+      const out = await publishDocs(project, wh, {
+        store: await openObjectStore(config),
+        localDir: config.docsDir,
+      });
+      opts.log(`docs for ${out.models} models: ${out.keys.join(', ')} and ${config.docsDir}/index.html`);
+      return { failed };
+    }
     if (opts.action === 'run') {
       for (const m of models) {
         const r = await buildModel(wh, project, m, { runId, businessDate: opts.businessDate });

@@ -28,6 +28,7 @@ const envSchema = z.object({
   OBJECT_STORE: z.enum(['local', 's3']).optional(),
   LAKE_DIR: z.string().min(1).default('data/lake'),
   ARTIFACTS_DIR: z.string().min(1).default('data/artifacts'),
+  DOCS_DIR: z.string().min(1).default('data/docs'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
@@ -80,6 +81,8 @@ export interface AppConfig {
   warehouse: { kind: 'duckdb' | 'snowflake'; duckdbPath: string; snowflake?: SnowflakeConfig };
   /** Local logs and artifacts the daily run prunes. */
   artifactsDir: string;
+  /** Local copy of the generated model docs. */
+  docsDir: string;
 }
 
 /** Reads and validates the environment once, at the edge. Empty strings count as unset. */
@@ -152,5 +155,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           : undefined,
     },
     artifactsDir: e.ARTIFACTS_DIR,
+    docsDir: e.DOCS_DIR,
   };
 }

@@ -25,7 +25,7 @@ export async function createPipelineWorker(
     activities: {
       ...createHealthActivities(config),
       ...createBatchActivities({ store, warehouse, artifactsDir: config.artifactsDir }),
-      ...createTransformActivities({ warehouse, projectDir: TRANSFORMS_DIR }),
+      ...createTransformActivities({ warehouse, store, projectDir: TRANSFORMS_DIR, docsDir: config.docsDir }),
     },
     // Lets in-flight activities finish (and commit what they did) when the worker stops.
     shutdownGraceTime: '10 seconds',

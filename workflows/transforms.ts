@@ -16,6 +16,7 @@ export interface TransformsOutput {
   built: ModelBuildResult[];
   tests: { passed: number; warned: number; failed: number };
   warnings: string[];
+  docs: { models: number; keys: string[] };
 }
 
 const act = proxyActivities<TransformActivities>({
@@ -83,6 +84,8 @@ export async function transformsWorkflow(input: TransformsInput = {}): Promise<T
       (m) => act.testTransformModel({ model: m.name, runId, businessDate }),
     )
   ).flat();
+  // Docs show the latest results, failures included, so they are written before the verdict.
+  const docs = await act.generateTransformDocs();
   const failed = results.filter((r) => r.status === 'fail');
   const warnings = results
     .filter((r) => r.status === 'warn')
@@ -100,5 +103,6 @@ export async function transformsWorkflow(input: TransformsInput = {}): Promise<T
     built,
     tests: { passed: results.filter((r) => r.status === 'pass').length, warned: warnings.length, failed: 0 },
     warnings,
+    docs,
   };
 }

@@ -1,6 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalObjectStore } from '../../lib/lake/local.js';
+import { getText } from '../../lib/lake/types.js';
 import { buildModel, ModelAuditFailedError, testModel } from '../../lib/transforms/build.js';
+import { publishDocs, type DocsManifest } from '../../lib/transforms/docs.js';
 import { loadProject, planRun, type Project } from '../../lib/transforms/project.js';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
 import { bootstrapWarehouse, TBL_COMPANY, TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
@@ -214,5 +220,25 @@ describe('transforms', () => {
       "SELECT STATUS FROM META.MODEL_RUNS WHERE MODEL_NAME = 'stg_stock_prices_unified'",
     );
     expect(run?.STATUS).toBe('audit_failed');
+  });
+
+  test('docs list every model with lineage and the latest build and test results, in the store and a folder', async () => {
+    await buildAll();
+    for (const m of planRun(project)) await testModel(wh, project, m, opts);
+    const dir = mkdtempSync(join(tmpdir(), 'egx-docs-'));
+    const store = new LocalObjectStore(join(dir, 'lake'));
+    const out = await publishDocs(project, wh, { store, localDir: join(dir, 'docs') });
+    expect(out.keys).toEqual(['docs/index.html', 'docs/manifest.json']);
+    const manifest = JSON.parse(await getText(store, 'docs/manifest.json')) as DocsManifest;
+    expect(manifest.models.map((m) => m.name)).toEqual(planRun(project).map((m) => m.name));
+    const facts = manifest.models.find((m) => m.name === 'gold_fct_stock_daily_prices')!;
+    expect(facts.reads).toEqual(['stg_stock_prices_unified']);
+    expect(facts.readBy).toContain('vw_price_history');
+    expect(facts.lastBuild).toMatchObject({ status: 'published', rows: 36 });
+    expect(facts.lastTests?.every((t) => t.status !== 'fail')).toBe(true);
+    const html = readFileSync(join(dir, 'docs', 'index.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain('id="gold_fct_stock_daily_prices"');
+    expect(html).not.toMatch(/<script/);
   });
 });

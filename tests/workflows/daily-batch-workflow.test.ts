@@ -62,6 +62,7 @@ function activities(keys: string[], overrides: Partial<Acts> = {}): Acts {
       seconds: 0,
     })),
     testTransformModel: vi.fn(async () => []),
+    generateTransformDocs: vi.fn(async () => ({ models: 1, keys: ['docs/index.html'] })),
     ...overrides,
   };
 }

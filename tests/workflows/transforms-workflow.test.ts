@@ -48,6 +48,10 @@ function activities(overrides: Partial<TransformActivities> = {}): TransformActi
       seconds: 0,
     })),
     testTransformModel: vi.fn(async ({ model }: { model: string }) => [pass(model)]),
+    generateTransformDocs: vi.fn(async () => ({
+      models: 3,
+      keys: ['docs/index.html', 'docs/manifest.json'],
+    })),
     ...overrides,
   };
 }
@@ -87,6 +91,7 @@ describe('transformsWorkflow', () => {
     );
     expect(out.built.map((b) => b.model).sort()).toEqual(['gold_c', 'stg_a', 'stg_b']);
     expect(out.tests).toEqual({ passed: 3, warned: 0, failed: 0 });
+    expect(out.docs.keys).toEqual(['docs/index.html', 'docs/manifest.json']);
   });
 
   test('a model that fails once is retried alone; the others are built once', async () => {
@@ -132,6 +137,8 @@ describe('transformsWorkflow', () => {
     const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
     expect(cause.type).toBe('DataTestsFailed');
     expect(cause.message).toBe('data tests failed: gold_c: unique(symbol,trade_date) (2 failing rows)');
+    // The docs still show this run's results.
+    expect(acts.generateTransformDocs).toHaveBeenCalledTimes(1);
   });
 
   test('a model whose audit fails stops the run before the models that read it', async () => {
