@@ -49,6 +49,7 @@ export function createTransformActivities({ warehouse, projectDir, store, docsDi
       model: string;
       runId: string;
       businessDate: string;
+      fullRefresh?: boolean;
     }): Promise<ModelBuildResult> {
       const { p, m } = await model(input.model);
       try {

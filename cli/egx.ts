@@ -78,13 +78,15 @@ program
   )
   .option('--select <models...>', 'model names; name+ adds everything downstream')
   .option('--date <YYYY-MM-DD>', 'business date for freshness tests (default: today in Africa/Cairo)')
-  .action(async (action: string, opts: { select?: string[]; date?: string }) => {
+  .option('--full-refresh', 'rebuild incremental models from all their input')
+  .action(async (action: string, opts: { select?: string[]; date?: string; fullRefresh?: boolean }) => {
     if (action !== 'run' && action !== 'test' && action !== 'docs') {
       throw new Error(`egx transforms: unknown action "${action}" (expected run, test or docs)`);
     }
     const { failed } = await runTransforms(loadConfig(), {
       action,
       select: opts.select,
+      fullRefresh: opts.fullRefresh,
       businessDate: opts.date ?? cairoDate(new Date()),
       log: (line) => console.log(line),
     });

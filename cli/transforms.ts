@@ -15,6 +15,7 @@ export async function runTransforms(
     action: 'run' | 'test' | 'docs';
     select?: string[];
     businessDate: string;
+    fullRefresh?: boolean;
     log: (line: string) => void;
   },
 ): Promise<{ failed: TestResult[] }> {
@@ -34,7 +35,11 @@ export async function runTransforms(
     }
     if (opts.action === 'run') {
       for (const m of models) {
-        const r = await buildModel(wh, project, m, { runId, businessDate: opts.businessDate });
+        const r = await buildModel(wh, project, m, {
+          runId,
+          businessDate: opts.businessDate,
+          fullRefresh: opts.fullRefresh,
+        });
         opts.log(
           `built ${m.schema}.${m.name} (${r.materialized}): ${r.rows} rows in ${r.seconds.toFixed(2)} s`,
         );

@@ -9,6 +9,8 @@ export interface TransformsInput {
   select?: string[];
   /** Models built at the same time (default 3). */
   maxParallel?: number;
+  /** Rebuild incremental models from all their input. */
+  fullRefresh?: boolean;
 }
 
 export interface TransformsOutput {
@@ -75,7 +77,7 @@ export async function transformsWorkflow(input: TransformsInput = {}): Promise<T
   const models = await act.planTransforms({ select: input.select });
   const limit = input.maxParallel ?? 3;
   const built = await inDependencyOrder(models, limit, (m) =>
-    act.buildTransformModel({ model: m.name, runId, businessDate }),
+    act.buildTransformModel({ model: m.name, runId, businessDate, fullRefresh: input.fullRefresh }),
   );
   const results: TestResult[] = (
     await inDependencyOrder(

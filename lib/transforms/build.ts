@@ -88,6 +88,32 @@ async function publish(wh: Warehouse, model: Model, sql: string, wap: string): P
 }
 
 /**
+ * For an incremental model whose table exists: the newest published date and how far back the
+ * input must start (`lookback_days` earlier, for window functions). Undefined means build it whole.
+ */
+async function incrementalWindow(
+  wh: Warehouse,
+  model: Model,
+): Promise<{ column: string; after: string; since: string } | undefined> {
+  if (model.materialized !== 'incremental' || !model.incremental) return undefined;
+  const [exists] = await wh.query<{ N: number }>(
+    'SELECT COUNT(*) AS N FROM INFORMATION_SCHEMA.TABLES WHERE UPPER(TABLE_SCHEMA) = ? AND UPPER(TABLE_NAME) = ?',
+    [model.schema, model.name.toUpperCase()],
+  );
+  if (!exists?.N) return undefined;
+  const { column, lookbackDays } = model.incremental;
+  const [row] = await wh.query<{ M: string | null }>(
+    `SELECT CAST(MAX(${column}) AS VARCHAR) AS M FROM ${relationOf(model)}`,
+  );
+  if (!row?.M) return undefined;
+  const after = row.M.slice(0, 10);
+  const since = new Date(Date.parse(`${after}T00:00:00Z`) - lookbackDays * 86_400_000)
+    .toISOString()
+    .slice(0, 10);
+  return { column, after, since };
+}
+
+/**
  * Write-audit-publish: builds the model's new version beside the published one, runs its
  * error-severity tests on it, and only then publishes it. A failed audit drops the new version,
  * leaves the old one in place and throws ModelAuditFailedError.
@@ -96,16 +122,20 @@ export async function buildModel(
   wh: Warehouse,
   project: Project,
   model: Model,
-  opts: { runId: string; businessDate: string },
+  opts: { runId: string; businessDate: string; fullRefresh?: boolean },
 ): Promise<ModelBuildResult> {
   const started = performance.now();
-  const sql = renderSql(project, model);
   const wap = `${model.schema}.${model.name}__wap`;
   await wh.execute(`CREATE SCHEMA IF NOT EXISTS ${model.schema}`);
+  const newer = opts.fullRefresh ? undefined : await incrementalWindow(wh, model);
+  const sql = renderSql(project, model, newer?.since);
   await wh.execute(
     model.materialized === 'view'
       ? `CREATE OR REPLACE VIEW ${wap} AS ${sql}`
-      : `CREATE OR REPLACE TABLE ${wap} AS ${sql}`,
+      : newer
+        ? // Only rows newer than the published ones; the input reaches back far enough for their windows.
+          `CREATE OR REPLACE TABLE ${wap} AS SELECT * FROM (${sql}) n WHERE ${newer.column} > CAST('${newer.after}' AS DATE)`
+        : `CREATE OR REPLACE TABLE ${wap} AS ${sql}`,
   );
   const audit = await runTests(
     wh,
@@ -140,7 +170,13 @@ export async function buildModel(
     await record('audit_failed', err.message);
     throw err;
   }
-  await publish(wh, model, sql, wap);
+  if (newer) {
+    // One statement: readers see the table before or after the new rows, never half of them.
+    await wh.execute(`INSERT INTO ${relationOf(model)} SELECT * FROM ${wap}`);
+    await wh.execute(`DROP TABLE IF EXISTS ${wap}`);
+  } else {
+    await publish(wh, model, sql, wap);
+  }
   const seconds = (performance.now() - started) / 1000;
   await record('published', '');
   return { model: model.name, materialized: model.materialized, rows, seconds };

@@ -45,6 +45,11 @@ const modelYaml = z
     description: z.string(),
     materialized: z.enum(['view', 'table', 'incremental']).default('view'),
     unique_key: z.array(z.string()).optional(),
+    /** Incremental models: the date column new rows are found by, and how much earlier input window functions need. */
+    incremental: z
+      .object({ column: z.string(), lookback_days: z.number().int().min(0).default(0) })
+      .strict()
+      .optional(),
     columns: z
       .array(
         z
@@ -70,6 +75,7 @@ export interface Model {
   description: string;
   materialized: 'view' | 'table' | 'incremental';
   uniqueKey?: string[];
+  incremental?: { column: string; lookbackDays: number };
   columns: { name: string; description?: string; tests: TestSpec[] }[];
   tests: TestSpec[];
   /** Models this one reads (from `{{ ref('…') }}` and from relationships tests). */
@@ -119,6 +125,10 @@ export async function loadProject(dir: string): Promise<Project> {
         description: y.description,
         materialized: y.materialized,
         uniqueKey: y.unique_key,
+        incremental: y.incremental && {
+          column: y.incremental.column,
+          lookbackDays: y.incremental.lookback_days,
+        },
         columns: y.columns,
         tests: y.tests,
         // A relationships test reads another model, so that model must be built first.
@@ -139,8 +149,17 @@ export async function loadProject(dir: string): Promise<Project> {
   for (const m of models.values()) {
     for (const r of m.refs)
       if (!models.has(r)) throw new ModelDefinitionError(m.file, `ref('${r}') names no model`);
-    if (m.materialized === 'incremental' && !m.uniqueKey?.length) {
-      throw new ModelDefinitionError(m.file, 'an incremental model needs unique_key');
+    if (m.materialized === 'incremental' && (!m.uniqueKey?.length || !m.incremental)) {
+      throw new ModelDefinitionError(
+        m.file,
+        'an incremental model needs unique_key and incremental: { column, lookback_days }',
+      );
+    }
+    if (m.incremental && !m.uniqueKey?.includes(m.incremental.column)) {
+      throw new ModelDefinitionError(
+        m.file,
+        `incremental column ${m.incremental.column} must be part of unique_key`,
+      );
     }
   }
   return { dir, models };
@@ -184,9 +203,17 @@ export function planRun(project: Project, select: string[] = []): Model[] {
 /** The published name of a model: `SILVER.stg_companies`. */
 export const relationOf = (m: Pick<Model, 'schema' | 'name'>) => `${m.schema}.${m.name}`;
 
-/** The model's SQL with refs and sources replaced by warehouse names. */
-export function renderSql(project: Project, model: Model): string {
+const INCREMENTAL_INPUT = /\{\{\s*incremental_input\(\s*'([a-z0-9_.]+)'\s*\)\s*\}\}/g;
+
+/**
+ * The model's SQL with refs and sources replaced by warehouse names. `{{ incremental_input('col') }}`
+ * becomes `col >= <since>` on an incremental run (only the input a new day needs) and `1 = 1` otherwise.
+ */
+export function renderSql(project: Project, model: Model, incrementalSince?: string): string {
   return model.sql
+    .replace(INCREMENTAL_INPUT, (_, col: string) =>
+      incrementalSince ? `${col} >= CAST('${incrementalSince}' AS DATE)` : '1 = 1',
+    )
     .replace(REF, (_, name: string) => relationOf(project.models.get(name)!))
     .replace(SOURCE, (_, schema: string, table: string) => `${schema.toUpperCase()}.${table.toUpperCase()}`)
     .trim()

@@ -241,4 +241,26 @@ describe('transforms', () => {
     expect(html).toContain('id="gold_fct_stock_daily_prices"');
     expect(html).not.toMatch(/<script/);
   });
+
+  test('an incremental run appends new days and equals a full refresh of the same data', async () => {
+    await buildAll();
+    const facts = project.models.get('gold_fct_stock_daily_prices')!;
+    // Three new days for AAA and one for BBB arrive.
+    await wh.upsert(
+      TBL_STOCK_PRICE,
+      priceCols,
+      [35, 36, 37]
+        .map((i) => ['AAA', day(i), 'egx_ar_export', 25, 26, 24, 25 + i / 10, 1000, new Date()])
+        .concat([['BBB', day(36), 'yahoo', 5, 6, 4, 5.5, 100, new Date()]]),
+    );
+    await buildModel(wh, project, project.models.get('stg_stock_prices_unified')!, opts);
+    const inc = await buildModel(wh, project, facts, opts);
+    expect(inc.rows).toBe(4);
+    const all = 'SELECT * FROM GOLD.gold_fct_stock_daily_prices ORDER BY symbol, trade_date';
+    const incremental = await wh.query(all);
+    await buildModel(wh, project, facts, { ...opts, fullRefresh: true });
+    const full = await wh.query(all);
+    expect(incremental).toHaveLength(40);
+    expect(incremental).toEqual(full);
+  });
 });

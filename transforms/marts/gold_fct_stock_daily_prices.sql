@@ -5,6 +5,7 @@ with prices as (
         p.*,
         lag(close_price) over (partition by symbol order by trade_date) as prev_close
     from {{ ref('stg_stock_prices_unified') }} p
+    where {{ incremental_input('trade_date') }}
 ),
 
 windowed as (
