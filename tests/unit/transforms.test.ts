@@ -9,7 +9,12 @@ import { buildModel, ModelAuditFailedError, testModel } from '../../lib/transfor
 import { publishDocs, type DocsManifest } from '../../lib/transforms/docs.js';
 import { loadProject, planRun, type Project } from '../../lib/transforms/project.js';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
-import { bootstrapWarehouse, TBL_COMPANY, TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
+import {
+  bootstrapWarehouse,
+  TBL_COMPANY,
+  TBL_INDEX_MEMBERSHIP,
+  TBL_STOCK_PRICE,
+} from '../../lib/warehouse/schema.js';
 
 const TRANSFORMS = fileURLToPath(new URL('../../transforms', import.meta.url));
 let wh: DuckDbWarehouse;
@@ -262,5 +267,31 @@ describe('transforms', () => {
     const full = await wh.query(all);
     expect(incremental).toHaveLength(40);
     expect(incremental).toEqual(full);
+  });
+
+  test('index performance: weight-averaged bars of the members in effect, with change and member count', async () => {
+    await wh.upsert(
+      TBL_INDEX_MEMBERSHIP,
+      ['INDEX_CODE', 'SYMBOL', 'AS_OF', 'WEIGHT'],
+      [
+        ['EGX2', 'AAA', day(0), 75],
+        ['EGX2', 'BBB', day(0), 25],
+      ],
+    );
+    await buildAll();
+    const rows = await wh.query<{
+      TRADE_DATE: string;
+      CONSTITUENT_COUNT: number;
+      INDEX_CLOSE: number;
+      INDEX_CHANGE: number | null;
+    }>(
+      "SELECT trade_date, constituent_count, index_close, index_change FROM GOLD.gold_fct_index_performance WHERE index_code = 'EGX2' ORDER BY trade_date LIMIT 2",
+    );
+    // Day 0: both traded (AAA weight 75, BBB 25); day 1: only AAA.
+    expect(rows[0]).toMatchObject({ TRADE_DATE: day(0), CONSTITUENT_COUNT: 2 });
+    expect(rows[0]?.INDEX_CLOSE).toBeCloseTo(0.75 * closes[0]! + 0.25 * 5, 9);
+    expect(rows[0]?.INDEX_CHANGE).toBeNull();
+    expect(rows[1]).toMatchObject({ TRADE_DATE: day(1), CONSTITUENT_COUNT: 1 });
+    expect(rows[1]?.INDEX_CHANGE).toBeCloseTo(closes[1]! - (0.75 * closes[0]! + 0.25 * 5), 9);
   });
 });
