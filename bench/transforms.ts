@@ -1,0 +1,181 @@
+/**
+ * Transforms benchmark: 1,000,000 daily bars (250 symbols × 4,000 days) in a fresh DuckDB file;
+ * times a full rebuild of every model plus every data test, then an incremental run after one new
+ * day per symbol. In the same run, dbt-core + dbt-duckdb (installed from PyPI into
+ * .devstack/bench-dbt) builds the same models from the same SQL on a copy of the same data.
+ * Last line: one JSON object.
+ *   npm run bench:transforms [-- --symbols 250 --days 4000 --no-dbt]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildModel, testModel } from '../lib/transforms/build.js';
+import { loadProject, planRun, type Project } from '../lib/transforms/project.js';
+import { openDuckDbWarehouse, type DuckDbWarehouse } from '../lib/warehouse/duckdb.js';
+import {
+  bootstrapWarehouse,
+  TBL_COMPANY,
+  TBL_INDEX_MEMBERSHIP,
+  TBL_STOCK_PRICE,
+} from '../lib/warehouse/schema.js';
+import { PROJECT_ROOT } from '../scripts/devstack/profile.js';
+
+const { values } = parseArgs({
+  options: {
+    symbols: { type: 'string', default: '250' },
+    days: { type: 'string', default: '4000' },
+    'no-dbt': { type: 'boolean' },
+  },
+});
+const symbols = Number(values.symbols);
+const days = Number(values.days);
+const dir = mkdtempSync(join(tmpdir(), 'egx-bench-transforms-'));
+const dbFile = join(dir, 'bench.duckdb');
+const transformsDir = join(PROJECT_ROOT, 'transforms');
+const day = (d: number) => new Date(Date.UTC(2010, 0, 1 + d)).toISOString().slice(0, 10);
+const sym = (s: number) => `S${String(s).padStart(4, '0')}`;
+const cols = [
+  'SYMBOL',
+  'TRADE_DATE',
+  'DATA_SOURCE',
+  'OPEN_PRICE',
+  'HIGH_PRICE',
+  'LOW_PRICE',
+  'CLOSE_PRICE',
+  'VOLUME',
+  'LOADED_AT',
+];
+
+function bars(s: number, fromDay: number, toDay: number) {
+  let x = s + 1;
+  const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+  let close = 10 + (s % 90);
+  const rows = [];
+  const at = new Date('2026-01-01T00:00:00Z');
+  for (let d = 0; d < toDay; d++) {
+    const open = close;
+    close = Math.max(0.5, open * (1 + (rnd() - 0.5) * 0.06));
+    const high = Math.max(open, close) * (1 + rnd() * 0.01);
+    const low = Math.min(open, close) * (1 - rnd() * 0.01);
+    if (d >= fromDay)
+      rows.push([sym(s), day(d), 'ohlcv', open, high, low, close, Math.floor(rnd() * 5e6), at]);
+  }
+  return rows;
+}
+
+async function runAll(wh: DuckDbWarehouse, project: Project, runId: string, businessDate: string) {
+  const t0 = performance.now();
+  for (const m of planRun(project)) await buildModel(wh, project, m, { runId, businessDate });
+  const built = performance.now();
+  let tests = 0;
+  for (const m of planRun(project))
+    tests += (await testModel(wh, project, m, { runId, businessDate })).length;
+  return { seconds: (performance.now() - t0) / 1000, buildSeconds: (built - t0) / 1000, tests };
+}
+
+const wh = await openDuckDbWarehouse(dbFile);
+await bootstrapWarehouse(wh);
+const tg = performance.now();
+await wh.upsert(
+  TBL_COMPANY,
+  ['SYMBOL', 'COMPANY_NAME', 'SECTOR'],
+  Array.from({ length: symbols }, (_, s) => [sym(s), `Company ${s}`, `Sector ${s % 12}`]),
+);
+await wh.upsert(
+  TBL_INDEX_MEMBERSHIP,
+  ['INDEX_CODE', 'SYMBOL', 'AS_OF', 'WEIGHT'],
+  Array.from({ length: Math.min(30, symbols) }, (_, s) => ['EGX30', sym(s), day(0), 100 / 30]),
+);
+for (let s = 0; s < symbols; s++) await wh.bulkInsert(TBL_STOCK_PRICE, cols, bars(s, 0, days));
+console.log(`generated ${symbols * days} bars in ${((performance.now() - tg) / 1000).toFixed(1)} s`);
+await wh.execute('CHECKPOINT');
+copyFileSync(dbFile, join(dir, 'dbt.duckdb'));
+
+const project = await loadProject(transformsDir);
+const businessDate = day(days);
+const full = await runAll(wh, project, 'bench-full', businessDate);
+console.log(
+  `full: build ${full.buildSeconds.toFixed(2)} s, build + ${full.tests} tests ${full.seconds.toFixed(2)} s`,
+);
+for (let s = 0; s < symbols; s++) await wh.bulkInsert(TBL_STOCK_PRICE, cols, bars(s, days, days + 1));
+const inc = await runAll(wh, project, 'bench-incremental', day(days + 1));
+console.log(
+  `incremental (one new day per symbol): build ${inc.buildSeconds.toFixed(2)} s, build + tests ${inc.seconds.toFixed(2)} s`,
+);
+await wh.close();
+
+let dbtSeconds: number | null = null;
+if (!values['no-dbt']) dbtSeconds = runDbt(project);
+rmSync(dir, { recursive: true, force: true });
+
+console.log(
+  JSON.stringify({
+    full_seconds: Number(full.seconds.toFixed(2)),
+    incremental_seconds: Number(inc.seconds.toFixed(2)),
+    tests: full.tests,
+    dbt_full_seconds: dbtSeconds === null ? null : Number(dbtSeconds.toFixed(2)),
+    speedup_vs_dbt: dbtSeconds === null ? null : Number((dbtSeconds / full.buildSeconds).toFixed(2)),
+  }),
+);
+
+/** dbt-core + dbt-duckdb building the same SQL (refs and sources are dbt's own syntax) on a copy of the data. */
+function runDbt(p: Project): number {
+  const venv = join(PROJECT_ROOT, '.devstack', 'bench-dbt');
+  const dbt = join(venv, 'bin', 'dbt');
+  if (!existsSync(dbt)) {
+    console.log('installing dbt-core + dbt-duckdb into .devstack/bench-dbt (once)');
+    execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+    // Pinned: newer dbt-core builds download a parser from GitHub at install time.
+    execFileSync(join(venv, 'bin', 'pip'), ['install', '-q', 'dbt-core==1.10.23', 'dbt-duckdb==1.10.1'], {
+      stdio: 'inherit',
+    });
+  }
+  const proj = join(dir, 'dbt');
+  mkdirSync(join(proj, 'models'), { recursive: true });
+  mkdirSync(join(proj, 'macros'), { recursive: true });
+  writeFileSync(
+    join(proj, 'dbt_project.yml'),
+    `name: egx_bench\nversion: '1.0.0'\nconfig-version: 2\nprofile: egx_bench\nmodel-paths: [models]\nmacro-paths: [macros]\n`,
+  );
+  writeFileSync(
+    join(proj, 'profiles.yml'),
+    `egx_bench:\n  target: bench\n  outputs:\n    bench:\n      type: duckdb\n      path: ${join(dir, 'dbt.duckdb')}\n      threads: 2\n`,
+  );
+  writeFileSync(
+    join(proj, 'macros', 'project.sql'),
+    `{% macro generate_schema_name(custom_schema_name, node) %}{{ custom_schema_name }}{% endmacro %}\n` +
+      `{% macro incremental_input(col) %}1 = 1{% endmacro %}\n`,
+  );
+  writeFileSync(
+    join(proj, 'models', 'sources.yml'),
+    `version: 2\nsources:\n  - name: OPERATIONAL\n    schema: OPERATIONAL\n    tables: [{name: TBL_COMPANY}, {name: TBL_STOCK_PRICE}, {name: TBL_INDEX_MEMBERSHIP}, {name: TBL_FINANCIAL}]\n`,
+  );
+  for (const m of p.models.values()) {
+    const materialized = m.materialized === 'incremental' ? 'table' : m.materialized;
+    writeFileSync(
+      join(proj, 'models', `${m.name}.sql`),
+      `{{ config(materialized='${materialized}', schema='${m.schema}') }}\n${m.sql}`,
+    );
+  }
+  const t0 = performance.now();
+  const r = spawnSync(dbt, ['run', '--project-dir', proj, '--profiles-dir', proj, '--quiet'], {
+    encoding: 'utf8',
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0)
+    throw new Error(
+      `dbt run failed:\n${r.stdout}\n${r.stderr}\n${readFileSync(join(proj, 'logs', 'dbt.log'), 'utf8').slice(-2000)}`,
+    );
+  console.log(`dbt run (${p.models.size} models): ${seconds.toFixed(2)} s`);
+  return seconds;
+}
