@@ -61,6 +61,10 @@ export function formatDailyBatch(o: DailyBatchOutput): string {
     `streaming: ${o.streaming.ok ? 'healthy' : `NOT healthy: ${o.streaming.detail}`}`,
     `files: ${o.files.loaded} loaded, ${o.files.unchanged} unchanged, ${o.files.unreadable} unreadable; rows ${o.files.rowsLoaded} loaded, ${o.files.rowsQuarantined} quarantined`,
     ...o.quality.map((q) => `quality ${q.passed ? 'PASS' : 'FAIL'} ${q.name}: ${q.detail}`),
+    o.transforms
+      ? `transforms: ${o.transforms.built.length} models built; tests ${o.transforms.tests.passed} passed, ${o.transforms.tests.warned} warned; docs ${o.transforms.docs.keys.join(', ')}`
+      : 'transforms: skipped',
+    ...(o.transforms?.warnings ?? []).map((w) => `  warning ${w}`),
     `cleanup: ${o.cleanup.deleted} old files deleted`,
   ].join('\n');
 }
