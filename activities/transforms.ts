@@ -6,6 +6,8 @@ import {
   type ModelBuildResult,
   type TestResult,
 } from '../lib/transforms/build.js';
+import { egxCalendar } from '../lib/market/calendar.js';
+import { checkStreamingFreshness, type StreamingFreshness } from '../lib/quality/streaming-freshness.js';
 import { publishDocs } from '../lib/transforms/docs.js';
 import { loadProject, planRun } from '../lib/transforms/project.js';
 import type { ObjectStore } from '../lib/lake/types.js';
@@ -59,6 +61,11 @@ export function createTransformActivities({ warehouse, projectDir, store, docsDi
           throw ApplicationFailure.nonRetryable(e.message, 'ModelAuditFailed', e.failures);
         throw e;
       }
+    },
+
+    /** Were streamed bars loaded in the `hours` before `asOf` (only checked when the market was open then)? */
+    async checkStreamedDataFreshness(input: { asOf: string; hours: number }): Promise<StreamingFreshness> {
+      return checkStreamingFreshness(warehouse, egxCalendar(), new Date(input.asOf), input.hours);
     },
 
     /** Regenerates the docs site from the models and the latest build and test results. */

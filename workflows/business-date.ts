@@ -19,6 +19,11 @@ export function cairoDate(at: Date): string {
  */
 export function businessDateOf(input: { businessDate?: string }): string | undefined {
   if (input.businessDate) return input.businessDate;
-  const scheduled = workflowInfo().typedSearchAttributes.get(SCHEDULED_START);
+  const scheduled = scheduledStart();
   return scheduled ? cairoDate(scheduled) : undefined;
+}
+
+/** The nominal time of a schedule-started run, or undefined. */
+export function scheduledStart(): Date | undefined {
+  return workflowInfo().typedSearchAttributes.get(SCHEDULED_START);
 }

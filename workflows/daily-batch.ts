@@ -3,7 +3,7 @@ import type { BatchActivities } from '../activities/batch.js';
 import type { HealthActivities } from '../activities/health.js';
 import type { FileLoadResult } from '../lib/ingest/load-file.js';
 import type { QualityCheckResult } from '../lib/quality/gate.js';
-import { businessDateOf } from './business-date.js';
+import { businessDateOf, scheduledStart } from './business-date.js';
 import { transformsWorkflow, type TransformsOutput } from './transforms.js';
 
 export interface DailyBatchInput {

@@ -1,7 +1,8 @@
-import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { PlannedModel, TransformActivities } from '../activities/transforms.js';
 import type { ModelBuildResult, TestResult } from '../lib/transforms/build.js';
-import { businessDateOf } from './business-date.js';
+import type { StreamingFreshness } from '../lib/quality/streaming-freshness.js';
+import { businessDateOf, scheduledStart } from './business-date.js';
 
 export interface TransformsInput {
   businessDate?: string;
@@ -11,6 +12,8 @@ export interface TransformsInput {
   maxParallel?: number;
   /** Rebuild incremental models from all their input. */
   fullRefresh?: boolean;
+  /** The instant the streamed-data freshness check looks back from (default: the schedule's time; unset = not checked). */
+  asOf?: string;
 }
 
 export interface TransformsOutput {
@@ -19,6 +22,7 @@ export interface TransformsOutput {
   tests: { passed: number; warned: number; failed: number };
   warnings: string[];
   docs: { models: number; keys: string[] };
+  streaming: StreamingFreshness | { status: 'not_checked'; detail: string };
 }
 
 const act = proxyActivities<TransformActivities>({
@@ -74,6 +78,12 @@ export async function transformsWorkflow(input: TransformsInput = {}): Promise<T
       'BadInput',
     );
   const runId = workflowInfo().workflowId;
+  const asOf = input.asOf ?? scheduledStart()?.toISOString();
+  const streaming = asOf
+    ? await act.checkStreamedDataFreshness({ asOf, hours: 6 })
+    : ({ status: 'not_checked', detail: 'no schedule time or asOf given' } as const);
+  // Stale streaming is reported, not fatal: the models still reflect the batch data.
+  if (streaming.status === 'stale') log.warn('streamed data is stale', { detail: streaming.detail });
   const models = await act.planTransforms({ select: input.select });
   const limit = input.maxParallel ?? 3;
   const built = await inDependencyOrder(models, limit, (m) =>
@@ -89,9 +99,10 @@ export async function transformsWorkflow(input: TransformsInput = {}): Promise<T
   // Docs show the latest results, failures included, so they are written before the verdict.
   const docs = await act.generateTransformDocs();
   const failed = results.filter((r) => r.status === 'fail');
-  const warnings = results
-    .filter((r) => r.status === 'warn')
-    .map((r) => `${r.model}: ${r.test} (${r.failingRows} rows)`);
+  const warnings = [
+    ...(streaming.status === 'stale' ? [`streaming: ${streaming.detail}`] : []),
+    ...results.filter((r) => r.status === 'warn').map((r) => `${r.model}: ${r.test} (${r.failingRows} rows)`),
+  ];
   if (failed.length > 0) {
     throw ApplicationFailure.create({
       type: 'DataTestsFailed',
@@ -103,8 +114,13 @@ export async function transformsWorkflow(input: TransformsInput = {}): Promise<T
   return {
     businessDate,
     built,
-    tests: { passed: results.filter((r) => r.status === 'pass').length, warned: warnings.length, failed: 0 },
+    tests: {
+      passed: results.filter((r) => r.status === 'pass').length,
+      warned: results.filter((r) => r.status === 'warn').length,
+      failed: 0,
+    },
     warnings,
     docs,
+    streaming,
   };
 }

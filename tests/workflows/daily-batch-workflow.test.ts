@@ -62,6 +62,10 @@ function activities(keys: string[], overrides: Partial<Acts> = {}): Acts {
       seconds: 0,
     })),
     testTransformModel: vi.fn(async () => []),
+    checkStreamedDataFreshness: vi.fn(async () => ({
+      status: 'stale' as const,
+      detail: 'no streamed bar arrived',
+    })),
     generateTransformDocs: vi.fn(async () => ({ models: 1, keys: ['docs/index.html'] })),
     ...overrides,
   };

@@ -48,6 +48,10 @@ function activities(overrides: Partial<TransformActivities> = {}): TransformActi
       seconds: 0,
     })),
     testTransformModel: vi.fn(async ({ model }: { model: string }) => [pass(model)]),
+    checkStreamedDataFreshness: vi.fn(async () => ({
+      status: 'stale' as const,
+      detail: 'no streamed bar arrived',
+    })),
     generateTransformDocs: vi.fn(async () => ({
       models: 3,
       keys: ['docs/index.html', 'docs/manifest.json'],
@@ -56,7 +60,7 @@ function activities(overrides: Partial<TransformActivities> = {}): TransformActi
   };
 }
 
-async function run(acts: TransformActivities, maxParallel = 3) {
+async function run(acts: TransformActivities, maxParallel = 3, asOf?: string) {
   const taskQueue = `transforms-${randomUUID()}`;
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -68,7 +72,7 @@ async function run(acts: TransformActivities, maxParallel = 3) {
     env.client.workflow.execute<typeof transformsWorkflow>('transformsWorkflow', {
       taskQueue,
       workflowId: `transforms-${randomUUID()}`,
-      args: [{ businessDate: '2026-01-14', maxParallel }],
+      args: [{ businessDate: '2026-01-14', maxParallel, asOf }],
     }),
   );
 }
@@ -92,6 +96,9 @@ describe('transformsWorkflow', () => {
     expect(out.built.map((b) => b.model).sort()).toEqual(['gold_c', 'stg_a', 'stg_b']);
     expect(out.tests).toEqual({ passed: 3, warned: 0, failed: 0 });
     expect(out.docs.keys).toEqual(['docs/index.html', 'docs/manifest.json']);
+    // Started by hand without asOf: the streaming check is skipped, and says so.
+    expect(out.streaming.status).toBe('not_checked');
+    expect(acts.checkStreamedDataFreshness).not.toHaveBeenCalled();
   });
 
   test('a model that fails once is retried alone; the others are built once', async () => {
@@ -160,5 +167,16 @@ describe('transformsWorkflow', () => {
     const inner = (err as WorkflowFailedError).cause?.cause;
     expect(inner instanceof Error ? inner.message : '').toContain('model stg_a not published');
     expect(acts.buildTransformModel).not.toHaveBeenCalledWith(expect.objectContaining({ model: 'gold_c' }));
+  });
+
+  test('stale streamed data (market open in the 6 hours before asOf) is reported as a warning, not a failure', async () => {
+    const acts = activities();
+    const out = await run(acts, 3, '2026-01-14T12:00:00.000Z');
+    expect(acts.checkStreamedDataFreshness).toHaveBeenCalledWith({
+      asOf: '2026-01-14T12:00:00.000Z',
+      hours: 6,
+    });
+    expect(out.streaming.status).toBe('stale');
+    expect(out.warnings).toEqual(['streaming: no streamed bar arrived']);
   });
 });

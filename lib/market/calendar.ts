@@ -1,0 +1,49 @@
+import holidaysFile from './holidays.json' with { type: 'json' };
+
+/** EGX trades Sunday to Thursday, 10:00–14:30 Africa/Cairo, except on the holidays in holidays.json. */
+export const EGX_TIMEZONE = 'Africa/Cairo';
+export const SESSION = { openMinute: 10 * 60, closeMinute: 14 * 60 + 30 } as const;
+
+export interface MarketCalendar {
+  /** 'YYYY-MM-DD' → holiday name. */
+  holidays: Map<string, string>;
+}
+
+export function egxCalendar(extra: { date: string; name: string }[] = []): MarketCalendar {
+  return { holidays: new Map([...holidaysFile.holidays, ...extra].map((h) => [h.date, h.name])) };
+}
+
+const parts = new Intl.DateTimeFormat('en-CA', {
+  timeZone: EGX_TIMEZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  weekday: 'short',
+  hourCycle: 'h23',
+});
+
+/** Cairo calendar date, weekday (0 = Sunday) and minute of the day of an instant. */
+export function cairoClock(at: Date): { date: string; weekday: number; minute: number } {
+  const p = Object.fromEntries(parts.formatToParts(at).map((x) => [x.type, x.value]));
+  const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(p.weekday!);
+  return { date: `${p.year}-${p.month}-${p.day}`, weekday, minute: Number(p.hour) * 60 + Number(p.minute) };
+}
+
+/** Why the exchange is closed on a Cairo date, or undefined when it trades. */
+export function closedReason(date: string, cal: MarketCalendar): string | undefined {
+  const weekday = new Date(`${date}T12:00:00Z`).getUTCDay();
+  if (weekday === 5 || weekday === 6) return weekday === 5 ? 'Friday' : 'Saturday';
+  return cal.holidays.get(date);
+}
+
+/** True when the session was open at some minute of [from, to] (checked minute by minute in Cairo time). */
+export function marketOpenDuring(from: Date, to: Date, cal: MarketCalendar): boolean {
+  for (let t = from.getTime(); t <= to.getTime(); t += 60_000) {
+    const c = cairoClock(new Date(t));
+    if (c.minute >= SESSION.openMinute && c.minute < SESSION.closeMinute && !closedReason(c.date, cal))
+      return true;
+  }
+  return false;
+}

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cairoClock, closedReason, egxCalendar, marketOpenDuring } from '../../lib/market/calendar.js';
+import { checkStreamingFreshness } from '../../lib/quality/streaming-freshness.js';
+import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
+import { bootstrapWarehouse, TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
+
+const cal = egxCalendar([{ date: '2026-11-26', name: 'Test holiday' }]);
+
+describe('EGX market calendar', () => {
+  test('Cairo wall clock follows daylight saving (UTC+3 in summer, UTC+2 in winter)', () => {
+    expect(cairoClock(new Date('2025-07-01T07:00:00Z'))).toMatchObject({
+      date: '2025-07-01',
+      minute: 10 * 60,
+    });
+    expect(cairoClock(new Date('2025-12-01T08:00:00Z'))).toMatchObject({
+      date: '2025-12-01',
+      minute: 10 * 60,
+    });
+    expect(cairoClock(new Date('2025-12-04T22:30:00Z'))).toMatchObject({ date: '2025-12-05', weekday: 5 });
+  });
+
+  test('Fridays, Saturdays and holidays (kept as data) are closed; Sunday to Thursday trade', () => {
+    expect(closedReason('2025-11-28', cal)).toBe('Friday');
+    expect(closedReason('2025-11-29', cal)).toBe('Saturday');
+    expect(closedReason('2025-11-30', cal)).toBeUndefined();
+    expect(closedReason('2026-10-06', cal)).toBe('Armed Forces Day');
+    expect(closedReason('2026-11-26', cal)).toBe('Test holiday');
+  });
+
+  test('open during a window only when it overlaps 10:00–14:30 Cairo of a trading day', () => {
+    // Sunday 2025-11-30, winter: session 08:00–12:30 UTC.
+    expect(marketOpenDuring(new Date('2025-11-30T02:00:00Z'), new Date('2025-11-30T07:59:00Z'), cal)).toBe(
+      false,
+    );
+    expect(marketOpenDuring(new Date('2025-11-30T06:00:00Z'), new Date('2025-11-30T08:05:00Z'), cal)).toBe(
+      true,
+    );
+    expect(marketOpenDuring(new Date('2025-11-30T12:30:00Z'), new Date('2025-11-30T18:00:00Z'), cal)).toBe(
+      false,
+    );
+    // Friday: closed all day.
+    expect(marketOpenDuring(new Date('2025-11-28T06:00:00Z'), new Date('2025-11-28T12:00:00Z'), cal)).toBe(
+      false,
+    );
+  });
+});
+
+describe('streaming freshness', () => {
+  let wh: DuckDbWarehouse;
+  beforeAll(async () => {
+    wh = await openDuckDbWarehouse(':memory:');
+    await bootstrapWarehouse(wh);
+  });
+  afterAll(async () => wh.close());
+  const asOf = new Date('2025-11-30T12:00:00Z'); // Sunday 14:00 Cairo
+
+  test('stale when the market was open in the window and nothing streamed; fresh once a bar arrives', async () => {
+    expect(await checkStreamingFreshness(wh, cal, asOf, 6)).toMatchObject({ status: 'stale' });
+    await wh.upsert(
+      TBL_STOCK_PRICE,
+      ['SYMBOL', 'TRADE_DATE', 'DATA_SOURCE', 'CLOSE_PRICE', 'LOADED_AT'],
+      [['COMI', '2025-11-30', 'streaming', 80, new Date('2025-11-30T09:05:00Z')]],
+    );
+    expect(await checkStreamingFreshness(wh, cal, asOf, 6)).toMatchObject({
+      status: 'fresh',
+      newest: '2025-11-30 09:05:00',
+    });
+  });
+
+  test('nothing is expected when the market was closed throughout the window', async () => {
+    const fridayNight = new Date('2025-11-28T22:00:00Z');
+    expect(await checkStreamingFreshness(wh, cal, fridayNight, 6)).toMatchObject({ status: 'market_closed' });
+  });
+});
