@@ -120,7 +120,7 @@ export async function dailyBatchWorkflow(input: DailyBatchInput = {}): Promise<D
         ? undefined
         : await executeChild(transformsWorkflow, {
             workflowId: `${runId}-transforms`,
-            args: [{ businessDate }],
+            args: [{ businessDate, asOf: scheduledStart()?.toISOString() }],
           });
     const cleanup = await batch.cleanupArtifacts({ businessDate, retentionDays: input.retentionDays ?? 30 });
     const output = { businessDate, runId, streaming, files, quality, transforms, cleanup };
