@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { daemonStatus, type Component } from './component.js';
 import { StackError } from './errors.js';
-import { requireTool, runLogged, runningPid, startDaemon, stopDaemon, waitReady } from './proc.js';
+import { runningPid, startDaemon, stopDaemon, waitReady } from './proc.js';
 import { paths, VERSIONS, type StackProfile } from './profile.js';
+import { installVenv } from './venv.js';
 
 // fakesnow 0.11.14 leaves snowflake-connector-python unpinned but imports modules that 5.x removed
 // (snowflake.connector.converter): pin the last 4.x release.
@@ -68,32 +69,14 @@ export const fakesnow: Component = {
 
   /** Installs fakesnow with its server extra from PyPI into its own virtualenv. */
   async install(p) {
-    const { venv, python, marker } = venvPaths(p);
-    const want = PIP_SPEC.join(' ');
-    if (existsSync(marker) && readFileSync(marker, 'utf8') === want && existsSync(python)) return false;
-    const python3 = requireTool(
-      'python3',
-      'to install fakesnow (the Snowflake emulator) from PyPI',
-      'Install Python 3.10+ (Debian: apt-get install python3 python3-venv).',
-    );
-    const logFile = join(p.installDir, 'logs', 'install-fakesnow.log');
-    await runLogged('creating the fakesnow virtualenv', python3, ['-m', 'venv', venv], {
-      logFile,
-      hint: 'Python needs its venv module (Debian: apt-get install python3-venv).',
+    const { venv, python } = venvPaths(p);
+    return installVenv({
+      venv,
+      packages: PIP_SPEC,
+      purpose: 'fakesnow (the Snowflake emulator)',
+      logFile: join(p.installDir, 'logs', 'install-fakesnow.log'),
+      expect: [python],
     });
-    await runLogged(
-      `pip install ${want}`,
-      join(venv, 'bin', 'pip'),
-      ['install', '--disable-pip-version-check', ...PIP_SPEC],
-      {
-        logFile,
-        hint:
-          'Downloading from PyPI failed: check that the PyPI registry (or the index in PIP_INDEX_URL) is reachable. ' +
-          'fakesnow needs Python >= 3.10.',
-      },
-    );
-    writeFileSync(marker, want);
-    return true;
   },
 
   async start(p) {

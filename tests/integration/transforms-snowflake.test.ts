@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openWarehouse } from '../../lib/adapters.js';
-import { loadConfig } from '../../lib/config.js';
+import { emulatorConfig } from '../support/snowflake.js';
 import { buildModel, testModel } from '../../lib/transforms/build.js';
 import { loadProject, planRun, type Project } from '../../lib/transforms/project.js';
 import { TBL_COMPANY, TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
@@ -12,19 +11,7 @@ let wh: Warehouse;
 let project: Project;
 
 beforeAll(async () => {
-  const sf = inject('snowflakeEmulator');
-  wh = await openWarehouse(
-    loadConfig({
-      WAREHOUSE: 'snowflake',
-      SNOWFLAKE_ACCOUNT: sf.account,
-      SNOWFLAKE_USER: sf.username,
-      SNOWFLAKE_PASSWORD: sf.password,
-      SNOWFLAKE_DATABASE: `EGX_${randomUUID().slice(0, 8).toUpperCase()}`,
-      SNOWFLAKE_HOST: sf.host,
-      SNOWFLAKE_PORT: String(sf.port),
-      SNOWFLAKE_PROTOCOL: sf.protocol,
-    }),
-  );
+  wh = await openWarehouse(emulatorConfig());
   project = await loadProject(fileURLToPath(new URL('../../transforms', import.meta.url)));
   await wh.upsert(
     TBL_COMPANY,

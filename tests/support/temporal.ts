@@ -1,4 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { afterAll, beforeAll, inject } from 'vitest';
 
 type CreateOptions = {
   supportsTimeSkipping: boolean;
@@ -18,3 +20,22 @@ export async function timeSkippingEnv(address: string): Promise<TestWorkflowEnvi
   };
   return factory.create({ supportsTimeSkipping: true, server: { type: 'existing' }, address });
 }
+
+/**
+ * Registers the hooks a workflow test file needs: a time-skipping environment on the shared test
+ * server and the workflow bundle, built once per file. Read `ctx.env` and `ctx.bundle` inside tests.
+ */
+export function useTimeSkippingWorkflows(workflowsPath: string): {
+  env: TestWorkflowEnvironment;
+  bundle: WorkflowBundle;
+} {
+  const ctx = {} as { env: TestWorkflowEnvironment; bundle: WorkflowBundle };
+  beforeAll(async () => {
+    ctx.env = await timeSkippingEnv(inject('testServerAddress'));
+    ctx.bundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  });
+  afterAll(async () => ctx.env?.teardown());
+  return ctx;
+}
+
+const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, test, vi } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, test, vi } from 'vitest';
 import type { BatchActivities } from '../../activities/batch.js';
 import type { HealthActivities } from '../../activities/health.js';
 import type { TransformActivities } from '../../activities/transforms.js';
@@ -12,19 +11,9 @@ import type { FileLoadResult } from '../../lib/ingest/load-file.js';
 import type { QualityCheckResult } from '../../lib/quality/gate.js';
 import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.js';
 import type { dailyBatchWorkflow, DailyBatchInput } from '../../workflows/daily-batch.js';
-import { timeSkippingEnv } from '../support/temporal.js';
+import { useTimeSkippingWorkflows } from '../support/temporal.js';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
-
-beforeAll(async () => {
-  env = await timeSkippingEnv(inject('testServerAddress'));
-  bundle = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
-  });
-});
-afterAll(async () => env?.teardown());
+const ctx = useTimeSkippingWorkflows(WORKFLOWS_PATH);
 
 const loaded = (key: string): FileLoadResult => ({
   key,
@@ -74,13 +63,13 @@ function activities(keys: string[], overrides: Partial<Acts> = {}): Acts {
 async function run(acts: Acts, input: DailyBatchInput = { businessDate: '2026-01-14' }) {
   const taskQueue = `batch-${randomUUID()}`;
   const worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: ctx.env.nativeConnection,
     taskQueue,
-    workflowBundle: bundle,
+    workflowBundle: ctx.bundle,
     activities: acts,
   });
   return worker.runUntil(
-    env.client.workflow.execute<typeof dailyBatchWorkflow>('dailyBatchWorkflow', {
+    ctx.env.client.workflow.execute<typeof dailyBatchWorkflow>('dailyBatchWorkflow', {
       taskQueue,
       workflowId: `daily-batch-${randomUUID()}`,
       args: [input],

@@ -1,27 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, test, vi } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, test, vi } from 'vitest';
 import type { HealthActivities } from '../../activities/health.js';
 import type { CheckResult } from '../../lib/health/report.js';
 import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.js';
 import type { healthCheckWorkflow } from '../../workflows/health.js';
-import { timeSkippingEnv } from '../support/temporal.js';
+import { useTimeSkippingWorkflows } from '../support/temporal.js';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
-const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-
-beforeAll(async () => {
-  env = await timeSkippingEnv(inject('testServerAddress'));
-  bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const ctx = useTimeSkippingWorkflows(WORKFLOWS_PATH);
 
 const up = (component: CheckResult['component']): CheckResult => ({
   component,
@@ -43,13 +31,13 @@ function activities(overrides: Partial<HealthActivities> = {}): HealthActivities
 async function run(acts: HealthActivities) {
   const taskQueue = `health-${randomUUID()}`;
   const worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: ctx.env.nativeConnection,
     taskQueue,
-    workflowBundle: bundle,
+    workflowBundle: ctx.bundle,
     activities: acts,
   });
   return worker.runUntil(
-    env.client.workflow.execute<typeof healthCheckWorkflow>('healthCheckWorkflow', {
+    ctx.env.client.workflow.execute<typeof healthCheckWorkflow>('healthCheckWorkflow', {
       taskQueue,
       workflowId: `health-${randomUUID()}`,
       args: [{}],

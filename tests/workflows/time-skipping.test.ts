@@ -1,32 +1,22 @@
-import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
-import { timeSkippingEnv } from '../support/temporal.js';
+import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
+import { expect, test } from 'vitest';
+import { useTimeSkippingWorkflows } from '../support/temporal.js';
 import type { sleepWorkflow } from './fixtures/sleep-workflow.js';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
-
-beforeAll(async () => {
-  env = await timeSkippingEnv(inject('testServerAddress'));
-  bundle = await bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('./fixtures/sleep-workflow.ts', import.meta.url)),
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
-  });
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const ctx = useTimeSkippingWorkflows(fileURLToPath(new URL('./fixtures/sleep-workflow.ts', import.meta.url)));
 
 test('a workflow that sleeps one day completes in well under a second of wall time', async () => {
   const taskQueue = `time-skip-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle });
+  const worker = await Worker.create({
+    connection: ctx.env.nativeConnection,
+    taskQueue,
+    workflowBundle: ctx.bundle,
+  });
   const started = performance.now();
   const result = await worker.runUntil(
-    env.client.workflow.execute<typeof sleepWorkflow>('sleepWorkflow', {
+    ctx.env.client.workflow.execute<typeof sleepWorkflow>('sleepWorkflow', {
       taskQueue,
       workflowId: `sleep-${randomUUID()}`,
       args: ['1 day'],

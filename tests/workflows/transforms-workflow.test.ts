@@ -2,26 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, test, vi } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, test, vi } from 'vitest';
 import type { PlannedModel, TransformActivities } from '../../activities/transforms.js';
 import type { TestResult } from '../../lib/transforms/build.js';
 import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.js';
 import type { transformsWorkflow } from '../../workflows/transforms.js';
-import { timeSkippingEnv } from '../support/temporal.js';
+import { useTimeSkippingWorkflows } from '../support/temporal.js';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
-
-beforeAll(async () => {
-  env = await timeSkippingEnv(inject('testServerAddress'));
-  bundle = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
-  });
-});
-afterAll(async () => env?.teardown());
+const ctx = useTimeSkippingWorkflows(WORKFLOWS_PATH);
 
 // stg_a and stg_b are independent; gold_c reads both.
 const plan: PlannedModel[] = [
@@ -63,13 +52,13 @@ function activities(overrides: Partial<TransformActivities> = {}): TransformActi
 async function run(acts: TransformActivities, maxParallel = 3, asOf?: string) {
   const taskQueue = `transforms-${randomUUID()}`;
   const worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: ctx.env.nativeConnection,
     taskQueue,
-    workflowBundle: bundle,
+    workflowBundle: ctx.bundle,
     activities: acts,
   });
   return worker.runUntil(
-    env.client.workflow.execute<typeof transformsWorkflow>('transformsWorkflow', {
+    ctx.env.client.workflow.execute<typeof transformsWorkflow>('transformsWorkflow', {
       taskQueue,
       workflowId: `transforms-${randomUUID()}`,
       args: [{ businessDate: '2026-01-14', maxParallel, asOf }],
