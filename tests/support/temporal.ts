@@ -1,5 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import type { Workflow } from '@temporalio/common';
+import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
 
 type CreateOptions = {
@@ -39,3 +41,29 @@ export function useTimeSkippingWorkflows(workflowsPath: string): {
 }
 
 const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * Runs one workflow to its end on a fresh task queue with the given (mock) activities, and returns
+ * its result; a failed workflow rejects with WorkflowFailedError.
+ */
+export async function runWorkflow<W extends Workflow>(
+  ctx: { env: TestWorkflowEnvironment; bundle: WorkflowBundle },
+  workflowType: string,
+  args: Parameters<W>,
+  activities: object = {},
+): Promise<Awaited<ReturnType<W>>> {
+  const taskQueue = `${workflowType}-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: ctx.env.nativeConnection,
+    taskQueue,
+    workflowBundle: ctx.bundle,
+    activities,
+  });
+  return worker.runUntil(
+    ctx.env.client.workflow.execute<W>(workflowType, {
+      taskQueue,
+      workflowId: `${workflowType}-${randomUUID()}`,
+      args,
+    } as never),
+  ) as Promise<Awaited<ReturnType<W>>>;
+}

@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
 import { describe, expect, test, vi } from 'vitest';
 import type { BatchActivities } from '../../activities/batch.js';
 import type { HealthActivities } from '../../activities/health.js';
@@ -11,7 +9,7 @@ import type { FileLoadResult } from '../../lib/ingest/load-file.js';
 import type { QualityCheckResult } from '../../lib/quality/gate.js';
 import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.js';
 import type { dailyBatchWorkflow, DailyBatchInput } from '../../workflows/daily-batch.js';
-import { useTimeSkippingWorkflows } from '../support/temporal.js';
+import { runWorkflow, useTimeSkippingWorkflows } from '../support/temporal.js';
 
 const ctx = useTimeSkippingWorkflows(WORKFLOWS_PATH);
 
@@ -61,20 +59,7 @@ function activities(keys: string[], overrides: Partial<Acts> = {}): Acts {
 }
 
 async function run(acts: Acts, input: DailyBatchInput = { businessDate: '2026-01-14' }) {
-  const taskQueue = `batch-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection: ctx.env.nativeConnection,
-    taskQueue,
-    workflowBundle: ctx.bundle,
-    activities: acts,
-  });
-  return worker.runUntil(
-    ctx.env.client.workflow.execute<typeof dailyBatchWorkflow>('dailyBatchWorkflow', {
-      taskQueue,
-      workflowId: `daily-batch-${randomUUID()}`,
-      args: [input],
-    }),
-  );
+  return runWorkflow<typeof dailyBatchWorkflow>(ctx, 'dailyBatchWorkflow', [input], acts);
 }
 
 describe('dailyBatchWorkflow', () => {

@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
 import { describe, expect, test, vi } from 'vitest';
 import type { HealthActivities } from '../../activities/health.js';
 import type { CheckResult } from '../../lib/health/report.js';
 import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.js';
 import type { healthCheckWorkflow } from '../../workflows/health.js';
-import { useTimeSkippingWorkflows } from '../support/temporal.js';
+import { runWorkflow, useTimeSkippingWorkflows } from '../support/temporal.js';
 
 const ctx = useTimeSkippingWorkflows(WORKFLOWS_PATH);
 
@@ -29,20 +27,7 @@ function activities(overrides: Partial<HealthActivities> = {}): HealthActivities
 }
 
 async function run(acts: HealthActivities) {
-  const taskQueue = `health-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection: ctx.env.nativeConnection,
-    taskQueue,
-    workflowBundle: ctx.bundle,
-    activities: acts,
-  });
-  return worker.runUntil(
-    ctx.env.client.workflow.execute<typeof healthCheckWorkflow>('healthCheckWorkflow', {
-      taskQueue,
-      workflowId: `health-${randomUUID()}`,
-      args: [{}],
-    }),
-  );
+  return runWorkflow<typeof healthCheckWorkflow>(ctx, 'healthCheckWorkflow', [{}], acts);
 }
 
 describe('healthCheckWorkflow', () => {

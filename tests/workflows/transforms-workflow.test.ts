@@ -1,14 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
 import { describe, expect, test, vi } from 'vitest';
 import type { PlannedModel, TransformActivities } from '../../activities/transforms.js';
 import type { TestResult } from '../../lib/transforms/build.js';
 import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.js';
 import type { transformsWorkflow } from '../../workflows/transforms.js';
-import { useTimeSkippingWorkflows } from '../support/temporal.js';
+import { runWorkflow, useTimeSkippingWorkflows } from '../support/temporal.js';
 
 const ctx = useTimeSkippingWorkflows(WORKFLOWS_PATH);
 
@@ -50,19 +48,11 @@ function activities(overrides: Partial<TransformActivities> = {}): TransformActi
 }
 
 async function run(acts: TransformActivities, maxParallel = 3, asOf?: string) {
-  const taskQueue = `transforms-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection: ctx.env.nativeConnection,
-    taskQueue,
-    workflowBundle: ctx.bundle,
-    activities: acts,
-  });
-  return worker.runUntil(
-    ctx.env.client.workflow.execute<typeof transformsWorkflow>('transformsWorkflow', {
-      taskQueue,
-      workflowId: `transforms-${randomUUID()}`,
-      args: [{ businessDate: '2026-01-14', maxParallel, asOf }],
-    }),
+  return runWorkflow<typeof transformsWorkflow>(
+    ctx,
+    'transformsWorkflow',
+    [{ businessDate: '2026-01-14', maxParallel, asOf }],
+    acts,
   );
 }
 
