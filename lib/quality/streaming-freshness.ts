@@ -26,7 +26,7 @@ export async function checkStreamingFreshness(
     };
   }
   const [row] = await wh.query<{ NEWEST: string | null }>(
-    "SELECT CAST(MAX(LOADED_AT) AS VARCHAR) AS NEWEST FROM OPERATIONAL.TBL_STOCK_PRICE WHERE DATA_SOURCE = 'streaming' AND LOADED_AT >= CAST(? AS TIMESTAMP)",
+    "SELECT CAST(MAX(LOADED_AT) AS VARCHAR) AS NEWEST FROM OPERATIONAL.TBL_STOCK_PRICE WHERE DATA_SOURCE = 'STREAMING_API' AND LOADED_AT >= CAST(? AS TIMESTAMP)",
     [from.toISOString().replace('T', ' ').replace('Z', '')],
   );
   return row?.NEWEST

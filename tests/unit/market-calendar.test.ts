@@ -59,7 +59,7 @@ describe('streaming freshness', () => {
     await wh.upsert(
       TBL_STOCK_PRICE,
       ['SYMBOL', 'TRADE_DATE', 'DATA_SOURCE', 'CLOSE_PRICE', 'LOADED_AT'],
-      [['COMI', '2025-11-30', 'streaming', 80, new Date('2025-11-30T09:05:00Z')]],
+      [['COMI', '2025-11-30', 'STREAMING_API', 80, new Date('2025-11-30T09:05:00Z')]],
     );
     expect(await checkStreamingFreshness(wh, cal, asOf, 6)).toMatchObject({
       status: 'fresh',

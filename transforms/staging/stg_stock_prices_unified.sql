@@ -1,5 +1,5 @@
 -- One daily bar per symbol and day from every vendor, keeping the most trusted source:
--- streamed bars first, then the EGX broker export, Investing.com, Yahoo, MarketWatch, plain files;
+-- streamed bars (STREAMING_API) first, then the EGX broker export, Investing.com, Yahoo, MarketWatch, plain files;
 -- among equals the most recently loaded row.
 with source as (
     select * from {{ source('OPERATIONAL', 'TBL_STOCK_PRICE') }}
@@ -20,7 +20,7 @@ ranked as (
             partition by SYMBOL, TRADE_DATE
             order by
                 case DATA_SOURCE
-                    when 'streaming' then 0
+                    when 'STREAMING_API' then 0
                     when 'egx_ar_export' then 1
                     when 'investing' then 2
                     when 'yahoo' then 3
