@@ -47,3 +47,27 @@ export function marketOpenDuring(from: Date, to: Date, cal: MarketCalendar): boo
   }
   return false;
 }
+
+const offsetFormat = new Intl.DateTimeFormat('en-US', { timeZone: EGX_TIMEZONE, timeZoneName: 'longOffset' });
+
+/** Cairo's offset from UTC in minutes at an instant (+120 in winter, +180 in summer). */
+export function cairoOffsetMinutes(at: Date): number {
+  const name = offsetFormat.formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+}
+
+/** The UTC instant of a Cairo wall-clock time (fields as in Date.UTC). */
+export function cairoWallClock(
+  year: number,
+  month: number,
+  day: number,
+  hour = 0,
+  minute = 0,
+  second = 0,
+): Date {
+  const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);
+  const first = asUtc - cairoOffsetMinutes(new Date(asUtc)) * 60_000;
+  // Re-check at the result: the offset can differ across a daylight-saving change.
+  return new Date(asUtc - cairoOffsetMinutes(new Date(first)) * 60_000);
+}
