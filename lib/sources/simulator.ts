@@ -67,7 +67,7 @@ export class SimulatorSource implements MarketSource {
   /** Previous trading day's close for symbol on or before `date` (a random walk from 2020-01-01). */
   private dailyClose(symbol: string, date: string): number {
     let byDate = this.closes.get(symbol);
-    if (!byDate) this.closes.set(symbol, (byDate = new Map()));
+    if (!byDate) this.closes.set(symbol, (byDate = new Map<string, number>()));
     const cached = byDate.get(date);
     if (cached !== undefined) return cached;
     let price = SIMULATED_TICKERS[symbol] ?? 10 + unit(this.seed, symbol) * 90;
