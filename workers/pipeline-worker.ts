@@ -2,8 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createBatchActivities } from '../activities/batch.js';
 import { createHealthActivities } from '../activities/health.js';
+import { createMarketActivities } from '../activities/market.js';
 import { createTransformActivities } from '../activities/transforms.js';
 import { openObjectStore, openWarehouse } from '../lib/adapters.js';
+import { createKafka, createKafkaPublisher } from '../lib/bus/kafka.js';
+import { SimulatorSource } from '../lib/sources/simulator.js';
 import type { AppConfig } from '../lib/config.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
 
@@ -25,6 +28,13 @@ export async function createPipelineWorker(
     activities: {
       ...createHealthActivities(config),
       ...createBatchActivities({ store, warehouse, artifactsDir: config.artifactsDir }),
+      ...createMarketActivities({
+        source: new SimulatorSource(),
+        publisher: createKafkaPublisher(
+          createKafka(config.kafka, { clientId: 'egx-poller' }),
+          config.kafka.topic,
+        ),
+      }),
       ...createTransformActivities({ warehouse, store, projectDir: TRANSFORMS_DIR, docsDir: config.docsDir }),
     },
     // Lets in-flight activities finish (and commit what they did) when the worker stops.

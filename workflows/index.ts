@@ -1,4 +1,5 @@
 // Every workflow the pipeline worker registers.
 export { dailyBatchWorkflow } from './daily-batch.js';
 export { healthCheckWorkflow } from './health.js';
+export { marketSessionWorkflow } from './market-session.js';
 export { transformsWorkflow } from './transforms.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { withTimeout } from '../util/timeout.js';
+import { encodeBar, type BarMessage } from './message.js';
 
 export interface KafkaSettings {
   brokers: string[];
@@ -82,4 +83,32 @@ export async function kafkaRoundTrip(
     await consumer.disconnect();
   }
   return at;
+}
+
+/**
+ * Publishes bars to a topic with an idempotent producer (acks from all in-sync replicas, key =
+ * symbol). Connects on first use, so a worker starts even while the broker is down.
+ */
+export function createKafkaPublisher(kafka: Kafka, topic: string) {
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  let connected: Promise<void> | undefined;
+  return {
+    async publish(bars: BarMessage[]): Promise<number> {
+      if (bars.length === 0) return 0;
+      connected ??= producer.connect().catch((e: unknown) => {
+        connected = undefined;
+        throw e;
+      });
+      await connected;
+      await producer.send({ topic, acks: -1, messages: bars.map(encodeBar) });
+      return bars.length;
+    },
+    async close(): Promise<void> {
+      if (connected) await producer.disconnect();
+    },
+  };
 }

@@ -1,0 +1,60 @@
+import type { BarMessage, Interval } from '../lib/bus/message.js';
+import { egxCalendar } from '../lib/market/calendar.js';
+import { sessionPlan, type SessionPlan } from '../lib/market/session.js';
+import type { MarketSource } from '../lib/sources/types.js';
+
+/** Where polled bars go: Kafka (topic egx_market_data) or, in direct mode, straight to the sinks. */
+export interface BarPublisher {
+  publish(bars: BarMessage[]): Promise<number>;
+}
+
+export interface PollResult {
+  bars: number;
+  /** Symbols that failed this poll, with the reason. */
+  failed: { symbol: string; reason: string }[];
+}
+
+export function createMarketActivities({
+  source,
+  publisher,
+}: {
+  source: MarketSource;
+  publisher: BarPublisher;
+}) {
+  return {
+    async planMarketSession(input: { date: string }): Promise<SessionPlan> {
+      return sessionPlan(input.date, egxCalendar());
+    },
+
+    /** Fetches every symbol's bars in [from, to) and publishes them; one symbol failing does not fail the poll. */
+    async pollMarket(input: {
+      symbols: string[];
+      interval: Interval;
+      from: string;
+      to: string;
+    }): Promise<PollResult> {
+      const failed: PollResult['failed'] = [];
+      let bars = 0;
+      await Promise.all(
+        input.symbols.map(async (symbol) => {
+          try {
+            const got = await source.fetchBars({
+              symbols: [symbol],
+              interval: input.interval,
+              from: new Date(input.from),
+              to: new Date(input.to),
+            });
+            // Await first, then add: `bars += await …` would read `bars` before the await and lose updates.
+            const published = await publisher.publish(got);
+            bars += published;
+          } catch (e) {
+            failed.push({ symbol, reason: e instanceof Error ? e.message : String(e) });
+          }
+        }),
+      );
+      return { bars, failed };
+    },
+  };
+}
+
+export type MarketActivities = ReturnType<typeof createMarketActivities>;
