@@ -9,9 +9,12 @@ import { runWorkflow, useTimeSkippingWorkflows } from '../support/temporal.js';
 const ctx = useTimeSkippingWorkflows(WORKFLOWS_PATH);
 const cal = egxCalendar();
 
-/** The next date after `from` (at least two days ahead) with the given weekday that is a trading day, or any day for Friday. */
-function nextDate(weekday: number): string {
-  for (let t = Date.now() + 2 * 86_400_000; ; t += 86_400_000) {
+/**
+ * The next date (at least two days after the test server's clock, which earlier test files move
+ * forward) with the given weekday that is a trading day, or any day for Friday.
+ */
+async function nextDate(weekday: number): Promise<string> {
+  for (let t = (await ctx.env.currentTimeMs()) + 2 * 86_400_000; ; t += 86_400_000) {
     const d = new Date(t);
     const date = d.toISOString().slice(0, 10);
     if (d.getUTCDay() === weekday && ('open' in sessionPlan(date, cal) || weekday === 5)) return date;
@@ -35,7 +38,7 @@ function activities() {
 
 describe('marketSessionWorkflow', () => {
   test('a trading day: sleeps until the open, polls every 5 minutes until the close, once more after it', async () => {
-    const date = nextDate(0); // a Sunday
+    const date = await nextDate(0); // a Sunday
     const plan = sessionPlan(date, cal) as { open: string; close: string };
     const { acts, windows } = activities();
     const out = await runWorkflow<typeof marketSessionWorkflow>(
@@ -67,7 +70,7 @@ describe('marketSessionWorkflow', () => {
     const out = await runWorkflow<typeof marketSessionWorkflow>(
       ctx,
       'marketSessionWorkflow',
-      [{ tradingDate: nextDate(5), symbols: ['COMI'] }],
+      [{ tradingDate: await nextDate(5), symbols: ['COMI'] }],
       acts,
     );
     expect(out).toMatchObject({ closed: 'Friday', polls: 0 });
