@@ -4,6 +4,7 @@ import type { HealthActivities } from '../activities/health.js';
 import type { FileLoadResult } from '../lib/ingest/load-file.js';
 import type { QualityCheckResult } from '../lib/quality/gate.js';
 import { businessDateOf, scheduledStart } from './business-date.js';
+import { pooled } from './concurrency.js';
 import { transformsWorkflow, type TransformsOutput } from './transforms.js';
 
 export interface DailyBatchInput {
@@ -50,20 +51,6 @@ const health = proxyActivities<HealthActivities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 2 },
 });
-
-/** Runs `work` over `items` with at most `limit` in flight; results keep the input order. */
-async function pooled<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const runner = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
-  return results;
-}
 
 /**
  * The daily batch (was Airflow `egx_full_pipeline`, 01:00 Cairo): check streaming health ∥ list

@@ -1,8 +1,9 @@
 import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { PlannedModel, TransformActivities } from '../activities/transforms.js';
+import type { TransformActivities } from '../activities/transforms.js';
 import type { ModelBuildResult, TestResult } from '../lib/transforms/build.js';
 import type { StreamingFreshness } from '../lib/quality/streaming-freshness.js';
 import { businessDateOf, scheduledStart } from './business-date.js';
+import { inDependencyOrder, pooled } from './concurrency.js';
 
 export interface TransformsInput {
   businessDate?: string;
@@ -30,40 +31,6 @@ const act = proxyActivities<TransformActivities>({
   retry: { initialInterval: '5 seconds', maximumAttempts: 3 },
 });
 
-/** Runs `start` for every model once all the models it refs are done, at most `limit` at a time. */
-async function inDependencyOrder<R>(
-  models: PlannedModel[],
-  limit: number,
-  start: (m: PlannedModel) => Promise<R>,
-): Promise<R[]> {
-  const planned = new Set(models.map((m) => m.name));
-  const done = new Set<string>();
-  const running = new Map<string, Promise<string>>();
-  const results: R[] = [];
-  const pending = [...models];
-  while (pending.length > 0 || running.size > 0) {
-    for (const m of [...pending]) {
-      if (running.size >= limit) break;
-      if (m.refs.every((r) => done.has(r) || !planned.has(r))) {
-        pending.splice(pending.indexOf(m), 1);
-        running.set(
-          m.name,
-          start(m).then((r) => (results.push(r), m.name)),
-        );
-      }
-    }
-    if (running.size === 0)
-      throw ApplicationFailure.nonRetryable(
-        `models wait on each other: ${pending.map((m) => m.name).join(', ')}`,
-        'BadPlan',
-      );
-    const finished = await Promise.race(running.values());
-    running.delete(finished);
-    done.add(finished);
-  }
-  return results;
-}
-
 /**
  * The transforms (was Airflow `dbt_scheduled_transformations`, 02:00 and 14:00 Cairo): build the
  * staging then mart models in dependency order (independent ones in parallel, each its own
@@ -90,11 +57,7 @@ export async function transformsWorkflow(input: TransformsInput = {}): Promise<T
     act.buildTransformModel({ model: m.name, runId, businessDate, fullRefresh: input.fullRefresh }),
   );
   const results: TestResult[] = (
-    await inDependencyOrder(
-      models.map((m) => ({ ...m, refs: [] })),
-      limit,
-      (m) => act.testTransformModel({ model: m.name, runId, businessDate }),
-    )
+    await pooled(models, limit, (m) => act.testTransformModel({ model: m.name, runId, businessDate }))
   ).flat();
   // Docs show the latest results, failures included, so they are written before the verdict.
   const docs = await act.generateTransformDocs();

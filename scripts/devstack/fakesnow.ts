@@ -19,8 +19,8 @@ function venvPaths(p: StackProfile) {
   return { venv, python: join(venv, 'bin', 'python'), marker: join(venv, '.egx-installed') };
 }
 
-/** Account, user and password the emulator accepts (it accepts any); local only, not a secret. */
-export const FAKESNOW_LOGIN = { account: 'fakesnow', username: 'egx', password: 'egx-local' } as const;
+/** Login for the local emulator, which ignores credentials: placeholders, not secrets. */
+export const FAKESNOW_LOGIN = { account: 'fakesnow', username: 'egx', password: 'unused-by-fakesnow' } as const;
 
 /**
  * A real request, not an open port: logs in as the Node driver does, runs one query and checks the
