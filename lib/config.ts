@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SnowflakeSettings } from './warehouse/snowflake.js';
 
 /** Thrown by loadConfig when environment variables are missing or malformed; names each variable and the rule. */
 export class ConfigInvalidError extends Error {
@@ -49,21 +50,10 @@ const envSchema = z.object({
   SNOWFLAKE_PROTOCOL: z.enum(['http', 'https']).optional(),
 });
 
-/** Snowflake connection settings (WAREHOUSE=snowflake). The key file is read when connecting. */
-export interface SnowflakeConfig {
-  account: string;
-  username: string;
-  password?: string;
+/** Snowflake connection settings (WAREHOUSE=snowflake): the adapter's, with the key as a file read when connecting. */
+export type SnowflakeConfig = Omit<SnowflakeSettings, 'privateKey' | 'bulkChunkRows'> & {
   privateKeyPath?: string;
-  privateKeyPassphrase?: string;
-  warehouse?: string;
-  database: string;
-  schema?: string;
-  role?: string;
-  host?: string;
-  port?: number;
-  protocol?: 'http' | 'https';
-}
+};
 
 export interface AppConfig {
   temporal: { address: string; namespace: string; uiUrl: string };
