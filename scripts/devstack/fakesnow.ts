@@ -20,7 +20,11 @@ function venvPaths(p: StackProfile) {
 }
 
 /** Login for the local emulator, which ignores credentials: placeholders, not secrets. */
-export const FAKESNOW_LOGIN = { account: 'fakesnow', username: 'egx', password: 'unused-by-fakesnow' } as const;
+export const FAKESNOW_LOGIN = {
+  account: 'fakesnow',
+  username: 'egx',
+  password: 'unused-by-fakesnow',
+} as const;
 
 /**
  * A real request, not an open port: logs in as the Node driver does, runs one query and checks the
