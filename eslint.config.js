@@ -32,7 +32,7 @@ export default tseslint.config(
               message: 'Workflows must stay deterministic: no Node built-ins.',
             },
             {
-              group: ['../lib/*', '../lib/**'],
+              group: ['../lib/*', '../lib/**', '!../lib/util/pool.js'],
               allowTypeImports: true,
               message: 'Workflows call activities; they import lib types only.',
             },

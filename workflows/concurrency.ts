@@ -1,20 +1,9 @@
 import { ApplicationFailure } from '@temporalio/workflow';
+import { pooled } from '../lib/util/pool.js';
 
 /** Bounded concurrency for workflow code (deterministic: no timers, only awaited activities). */
 
-/** Runs `work` over `items` with at most `limit` in flight; results keep the input order. */
-export async function pooled<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const runner = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
-  return results;
-}
+export { pooled };
 
 /** Runs `start` for every model once all the models it refs are done, at most `limit` at a time. */
 export async function inDependencyOrder<T extends { name: string; refs: string[] }, R>(

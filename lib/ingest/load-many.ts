@@ -1,3 +1,4 @@
+import { pooled } from '../util/pool.js';
 import type { ObjectStore } from '../lake/types.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { readerForKey } from './kinds.js';
@@ -26,17 +27,10 @@ export async function loadFiles(
     onProgress?: (p: LoadProgress) => void;
   },
 ): Promise<FileLoadResult[]> {
-  const results = new Array<FileLoadResult>(keys.length);
-  let next = 0;
   let done = 0;
-  const runner = async () => {
-    while (next < keys.length) {
-      const i = next++;
-      const key = keys[i]!;
-      results[i] = await loadFile(deps, readerForKey(key, opts.kind), key, opts);
-      opts.onFile?.(results[i], done++);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 2, keys.length) }, runner));
-  return results;
+  return pooled(keys, opts.concurrency ?? 2, async (key) => {
+    const r = await loadFile(deps, readerForKey(key, opts.kind), key, opts);
+    opts.onFile?.(r, done++);
+    return r;
+  });
 }

@@ -32,6 +32,32 @@ export const TBL_STOCK_PRICE: TableDef = {
   key: ['SYMBOL', 'TRADE_DATE', 'DATA_SOURCE'],
 };
 
+/**
+ * Streamed bars as consumed from the bus, one row per (symbol, interval, bar open); re-consuming
+ * a message upserts the same row. SOURCE_KEY is `<topic>-<partition>` (or `direct-<interval>`), SOURCE_OFFSET the message offset.
+ */
+export const STREAM_BARS: TableDef = {
+  schema: 'RAW',
+  name: 'STREAM_BARS',
+  columns: [
+    c('SYMBOL', 'VARCHAR', false),
+    c('BAR_INTERVAL', 'VARCHAR', false),
+    c('TS', 'TIMESTAMP', false),
+    c('TRADE_DATE', 'DATE', false),
+    c('OPEN_PRICE', 'DOUBLE'),
+    c('HIGH_PRICE', 'DOUBLE'),
+    c('LOW_PRICE', 'DOUBLE'),
+    c('CLOSE_PRICE', 'DOUBLE'),
+    c('VOLUME', 'BIGINT'),
+    c('MARKET_SOURCE', 'VARCHAR'),
+    c('INGESTED_AT', 'TIMESTAMP'),
+    c('SOURCE_KEY', 'VARCHAR'),
+    c('SOURCE_OFFSET', 'BIGINT'),
+    c('LOADED_AT', 'TIMESTAMP'),
+  ],
+  key: ['SYMBOL', 'BAR_INTERVAL', 'TS'],
+};
+
 export const TBL_COMPANY: TableDef = {
   schema: 'OPERATIONAL',
   name: 'TBL_COMPANY',
@@ -192,6 +218,7 @@ export const MODEL_RUNS: TableDef = {
 
 export const ALL_TABLES: TableDef[] = [
   TBL_STOCK_PRICE,
+  STREAM_BARS,
   TBL_COMPANY,
   TBL_INDEX,
   TBL_INDEX_MEMBERSHIP,

@@ -1,0 +1,206 @@
+import type { BarMessage, Interval } from '../bus/message.js';
+import { cairoClock } from '../market/calendar.js';
+import type { ObjectStore } from '../lake/types.js';
+import { STREAM_BARS, TBL_STOCK_PRICE } from '../warehouse/schema.js';
+import type { SqlValue, Warehouse } from '../warehouse/types.js';
+import { pooled } from '../util/pool.js';
+
+/** The data source streamed daily bars carry in OPERATIONAL.TBL_STOCK_PRICE. */
+export const STREAMING_SOURCE = 'STREAMING_API';
+
+/** A bar with its position in the stream it came from. */
+export interface SinkEntry {
+  /** Message offset (Kafka) or another increasing position; names the archive file. */
+  offset: string;
+  bar: BarMessage;
+}
+
+/** Bars from one ordered stream: `origin` is `<topic>-<partition>` for Kafka, `direct-<interval>` in direct mode. */
+export interface SinkBatch {
+  origin: string;
+  entries: SinkEntry[];
+}
+
+export interface SinkResult {
+  bars: number;
+  files: number;
+  /** Rows written to OPERATIONAL.TBL_STOCK_PRICE (one per symbol and trading date touched). */
+  dailyRows: number;
+}
+
+/** Writes bars to the object store and the warehouse; resolves only when both writes are durable. */
+export interface BarSink {
+  write(batch: SinkBatch): Promise<SinkResult>;
+}
+
+/** Finest first: a trading day is rolled up from its finest intraday bars when no daily bar was streamed. */
+const ROLLUP_ORDER: Interval[] = ['1d', '1m', '5m', '1h'];
+
+/** Cairo trading date of an instant, memoised per UTC hour (Cairo's offset is whole hours). */
+function tradingDateOf(cache: Map<number, string>, ts: string): string {
+  const hour = Math.floor(Date.parse(ts) / 3_600_000);
+  let d = cache.get(hour);
+  if (d === undefined) {
+    d = cairoClock(new Date(hour * 3_600_000)).date;
+    cache.set(hour, d);
+  }
+  return d;
+}
+
+/** `streaming/date=YYYY-MM-DD/symbol=SYM/<origin>-<firstOffset>.ndjson`, as in the key layout. */
+export function streamObjectKey(date: string, symbol: string, origin: string, firstOffset: string): string {
+  return `streaming/date=${date}/symbol=${symbol}/${origin}-${firstOffset}.ndjson`;
+}
+
+/**
+ * The streaming sinks. Writing the same batch again — or the same messages in different batch
+ * boundaries after a restart — leaves the same result, so delivery at least once gives every bar
+ * exactly once in both places:
+ * - object store: one NDJSON file per (trading date, symbol) per batch, named after the first
+ *   offset of that group; a re-consumed batch starts at the same committed offset, so it rewrites
+ *   the same key, and whatever a longer earlier attempt held beyond its end is rewritten too;
+ * - warehouse: RAW.STREAM_BARS upserted on (symbol, interval, ts); then each touched (symbol,
+ *   trading date) goes into OPERATIONAL.TBL_STOCK_PRICE as STREAMING_API, from its streamed daily bar or,
+ *   when none was streamed, rolled up from its finest intraday bars so far.
+ */
+export function createBarSink(deps: {
+  store: ObjectStore;
+  warehouse: Warehouse;
+  runId?: string;
+  fileConcurrency?: number;
+}): BarSink {
+  const dates = new Map<number, string>();
+  return {
+    async write({ origin, entries }: SinkBatch): Promise<SinkResult> {
+      if (entries.length === 0) return { bars: 0, files: 0, dailyRows: 0 };
+      const loadedAt = new Date();
+
+      const groups = new Map<string, { date: string; symbol: string; lines: string[]; first: string }>();
+      // A bar re-sent within the batch keeps its latest version (last offset wins).
+      const latest = new Map<string, { entry: SinkEntry; date: string }>();
+      for (const entry of entries) {
+        const { bar } = entry;
+        const date = tradingDateOf(dates, bar.ts);
+        const g = `${date}|${bar.symbol}`;
+        let group = groups.get(g);
+        if (!group) groups.set(g, (group = { date, symbol: bar.symbol, lines: [], first: entry.offset }));
+        group.lines.push(JSON.stringify({ ...bar, offset: entry.offset }));
+        latest.set(`${bar.symbol}|${bar.interval}|${bar.ts}`, { entry, date });
+      }
+
+      await pooled([...groups.values()], deps.fileConcurrency ?? 16, (g) =>
+        deps.store.put(streamObjectKey(g.date, g.symbol, origin, g.first), g.lines.join('\n') + '\n', {
+          contentType: 'application/x-ndjson',
+        }),
+      );
+
+      const rows: SqlValue[][] = [];
+      for (const { entry, date } of latest.values()) {
+        const b = entry.bar;
+        rows.push([
+          b.symbol,
+          b.interval,
+          new Date(b.ts),
+          date,
+          b.open,
+          b.high,
+          b.low,
+          b.close,
+          Math.round(b.volume),
+          b.source,
+          new Date(b.ingested_at),
+          origin,
+          Number(entry.offset),
+          loadedAt,
+        ]);
+      }
+      await deps.warehouse.upsert(
+        STREAM_BARS,
+        STREAM_BARS.columns.map((c) => c.name),
+        rows,
+      );
+
+      const daily = await dailyRows(deps.warehouse, groups.values(), loadedAt, deps.runId ?? origin);
+      if (daily.length > 0) {
+        await deps.warehouse.upsert(TBL_STOCK_PRICE, DAILY_COLUMNS, daily);
+      }
+      return { bars: entries.length, files: groups.size, dailyRows: daily.length };
+    },
+  };
+}
+
+const DAILY_COLUMNS = [
+  'SYMBOL',
+  'TRADE_DATE',
+  'DATA_SOURCE',
+  'OPEN_PRICE',
+  'HIGH_PRICE',
+  'LOW_PRICE',
+  'CLOSE_PRICE',
+  'VOLUME',
+  'SOURCE_KEY',
+  'RUN_ID',
+  'LOADED_AT',
+];
+
+type StoredBar = {
+  SYMBOL: string;
+  TRADE_DATE: string;
+  BAR_INTERVAL: Interval;
+  OPEN_PRICE: number;
+  HIGH_PRICE: number;
+  LOW_PRICE: number;
+  CLOSE_PRICE: number;
+  VOLUME: number;
+};
+
+/** The day rows for the (date, symbol) pairs a batch touched, read back from RAW.STREAM_BARS so earlier batches count. */
+async function dailyRows(
+  wh: Warehouse,
+  touched: Iterable<{ date: string; symbol: string }>,
+  loadedAt: Date,
+  runId: string,
+): Promise<SqlValue[][]> {
+  const byDate = new Map<string, Set<string>>();
+  for (const t of touched) {
+    let s = byDate.get(t.date);
+    if (!s) byDate.set(t.date, (s = new Set()));
+    s.add(t.symbol);
+  }
+  const out: SqlValue[][] = [];
+  for (const [date, symbols] of byDate) {
+    const list = [...symbols];
+    const stored = await wh.query<StoredBar>(
+      `SELECT SYMBOL, CAST(TRADE_DATE AS VARCHAR) AS TRADE_DATE, BAR_INTERVAL, OPEN_PRICE, HIGH_PRICE, LOW_PRICE, CLOSE_PRICE, VOLUME
+         FROM RAW.STREAM_BARS
+        WHERE TRADE_DATE = CAST(? AS DATE) AND SYMBOL IN (${list.map(() => '?').join(', ')})
+        ORDER BY SYMBOL, TS`,
+      [date, ...list],
+    );
+    const bySymbol = new Map<string, StoredBar[]>();
+    for (const r of stored) {
+      let bars = bySymbol.get(r.SYMBOL);
+      if (!bars) bySymbol.set(r.SYMBOL, (bars = []));
+      bars.push(r);
+    }
+    for (const [symbol, bars] of bySymbol) {
+      const interval = ROLLUP_ORDER.find((i) => bars.some((b) => b.BAR_INTERVAL === i));
+      const use = bars.filter((b) => b.BAR_INTERVAL === interval);
+      if (use.length === 0) continue;
+      out.push([
+        symbol,
+        date,
+        STREAMING_SOURCE,
+        use[0]!.OPEN_PRICE,
+        Math.max(...use.map((b) => b.HIGH_PRICE)),
+        Math.min(...use.map((b) => b.LOW_PRICE)),
+        use[use.length - 1]!.CLOSE_PRICE,
+        use.reduce((s, b) => s + Number(b.VOLUME), 0),
+        `stream:${interval}`,
+        runId,
+        loadedAt,
+      ]);
+    }
+  }
+  return out;
+}

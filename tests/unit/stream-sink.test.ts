@@ -1,0 +1,150 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { BarMessage } from '../../lib/bus/message.js';
+import { getText } from '../../lib/lake/types.js';
+import { LocalObjectStore } from '../../lib/lake/local.js';
+import { SimulatorSource } from '../../lib/sources/simulator.js';
+import { createBarSink, streamObjectKey, type SinkEntry } from '../../lib/stream/sink.js';
+import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
+import { bootstrapWarehouse } from '../../lib/warehouse/schema.js';
+
+let store: LocalObjectStore;
+let wh: DuckDbWarehouse;
+
+beforeEach(async () => {
+  store = new LocalObjectStore(mkdtempSync(join(tmpdir(), 'egx-sink-')));
+  wh = await openDuckDbWarehouse(':memory:');
+  await bootstrapWarehouse(wh);
+});
+afterEach(() => wh.close());
+
+// Sunday 2025-11-30 10:00–11:00 Cairo (08:00–09:00 UTC): 12 five-minute bars per symbol.
+const sim = new SimulatorSource(7);
+const bars = (symbols: string[], from = '2025-11-30T08:00:00Z', to = '2025-11-30T09:00:00Z') =>
+  sim.fetchBars({ symbols, interval: '5m', from: new Date(from), to: new Date(to) });
+const entries = (list: BarMessage[], firstOffset = 0): SinkEntry[] =>
+  list.map((bar, i) => ({ offset: String(firstOffset + i), bar }));
+
+async function archived(): Promise<{ key: string; lines: (BarMessage & { offset: string })[] }[]> {
+  const out = [];
+  for await (const o of store.list('streaming/')) {
+    const text = await getText(store, o.key);
+    out.push({
+      key: o.key,
+      lines: text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as BarMessage & { offset: string }),
+    });
+  }
+  return out;
+}
+
+const count = async (sql: string) => Number((await wh.query<{ N: number }>(sql))[0]!.N);
+
+describe('bar sink', () => {
+  test('writes one NDJSON file per trading date and symbol, named after the first offset, and one row per bar', async () => {
+    const list = await bars(['COMI', 'ETEL']);
+    const sink = createBarSink({ store, warehouse: wh });
+    const r = await sink.write({ origin: 'egx_market_data-2', entries: entries(list, 100) });
+    expect(r).toEqual({ bars: 24, files: 2, dailyRows: 2 });
+
+    const files = await archived();
+    const comiFirst = list.findIndex((b) => b.symbol === 'COMI');
+    const etelFirst = list.findIndex((b) => b.symbol === 'ETEL');
+    expect(files.map((f) => f.key).sort()).toEqual(
+      [
+        streamObjectKey('2025-11-30', 'COMI', 'egx_market_data-2', String(100 + comiFirst)),
+        streamObjectKey('2025-11-30', 'ETEL', 'egx_market_data-2', String(100 + etelFirst)),
+      ].sort(),
+    );
+    expect(files[0]!.key).toMatch(
+      /^streaming\/date=2025-11-30\/symbol=(COMI|ETEL)\/egx_market_data-2-\d+\.ndjson$/,
+    );
+    expect(files.flatMap((f) => f.lines)).toHaveLength(24);
+    expect(await count('SELECT COUNT(*) AS N FROM RAW.STREAM_BARS')).toBe(24);
+  });
+
+  test('a trading date is the Cairo date: a bar at 23:30 UTC belongs to the next day', async () => {
+    const [bar] = await sim.fetchBars({
+      symbols: ['COMI'],
+      interval: '1d',
+      from: new Date('2025-11-29T12:00:00Z'),
+      to: new Date('2025-12-01T00:00:00Z'),
+    });
+    // The daily bar opens at Cairo midnight, 22:00 UTC the evening before.
+    expect(bar!.ts).toBe('2025-11-29T22:00:00.000Z');
+    await createBarSink({ store, warehouse: wh }).write({ origin: 't-0', entries: entries([bar!]) });
+    expect((await archived())[0]!.key).toBe(streamObjectKey('2025-11-30', 'COMI', 't-0', '0'));
+    const [row] = await wh.query(
+      "SELECT CAST(TRADE_DATE AS VARCHAR) AS D, CLOSE_PRICE FROM OPERATIONAL.TBL_STOCK_PRICE WHERE DATA_SOURCE = 'STREAMING_API'",
+    );
+    expect(row).toEqual({ D: '2025-11-30', CLOSE_PRICE: bar!.close });
+  });
+
+  test('re-delivery in other batch boundaries after a crash leaves every bar exactly once in both sinks', async () => {
+    const list = await bars(['COMI', 'ETEL', 'SWDY']);
+    const all = entries(list, 500);
+    const sink = createBarSink({ store, warehouse: wh });
+    // First attempt: one big batch, then "crash" before the offset commit.
+    await sink.write({ origin: 'egx_market_data-0', entries: all });
+    // Restart from the same committed offset, in smaller batches.
+    for (let i = 0; i < all.length; i += 7) {
+      await sink.write({ origin: 'egx_market_data-0', entries: all.slice(i, i + 7) });
+    }
+    const lines = (await archived()).flatMap((f) => f.lines);
+    expect(lines).toHaveLength(list.length);
+    expect(new Set(lines.map((l) => l.offset)).size).toBe(list.length);
+    expect(await count('SELECT COUNT(*) AS N FROM RAW.STREAM_BARS')).toBe(list.length);
+    expect(
+      await count(
+        "SELECT COUNT(*) AS N FROM OPERATIONAL.TBL_STOCK_PRICE WHERE DATA_SOURCE = 'STREAMING_API'",
+      ),
+    ).toBe(3);
+  });
+
+  test('intraday bars roll up into the day row across batches: first open, max high, min low, last close, summed volume', async () => {
+    const list = await bars(['COMI']);
+    const sink = createBarSink({ store, warehouse: wh });
+    await sink.write({ origin: 'o-0', entries: entries(list.slice(0, 5), 0) });
+    await sink.write({ origin: 'o-0', entries: entries(list.slice(5), 5) });
+    const [row] = await wh.query(
+      "SELECT OPEN_PRICE, HIGH_PRICE, LOW_PRICE, CLOSE_PRICE, VOLUME, SOURCE_KEY FROM OPERATIONAL.TBL_STOCK_PRICE WHERE DATA_SOURCE = 'STREAMING_API'",
+    );
+    expect(row).toEqual({
+      OPEN_PRICE: list[0]!.open,
+      HIGH_PRICE: Math.max(...list.map((b) => b.high)),
+      LOW_PRICE: Math.min(...list.map((b) => b.low)),
+      CLOSE_PRICE: list.at(-1)!.close,
+      VOLUME: list.reduce((s, b) => s + b.volume, 0),
+      SOURCE_KEY: 'stream:5m',
+    });
+  });
+
+  test('a streamed daily bar wins over the intraday roll-up of the same day', async () => {
+    const intraday = await bars(['COMI']);
+    const [daily] = await sim.fetchBars({
+      symbols: ['COMI'],
+      interval: '1d',
+      from: new Date('2025-11-29T22:00:00Z'),
+      to: new Date('2025-11-30T22:00:00Z'),
+    });
+    const sink = createBarSink({ store, warehouse: wh });
+    await sink.write({ origin: 'o-0', entries: entries([...intraday, daily!]) });
+    const [row] = await wh.query(
+      "SELECT CLOSE_PRICE, VOLUME, SOURCE_KEY FROM OPERATIONAL.TBL_STOCK_PRICE WHERE DATA_SOURCE = 'STREAMING_API'",
+    );
+    expect(row).toEqual({ CLOSE_PRICE: daily!.close, VOLUME: daily!.volume, SOURCE_KEY: 'stream:1d' });
+  });
+
+  test('a corrected bar (same symbol, interval and ts, later offset) replaces the earlier one', async () => {
+    const [bar] = await bars(['COMI']);
+    const sink = createBarSink({ store, warehouse: wh });
+    await sink.write({ origin: 'o-0', entries: [{ offset: '1', bar: bar! }] });
+    await sink.write({ origin: 'o-0', entries: [{ offset: '2', bar: { ...bar!, close: bar!.close + 1 } }] });
+    const rows = await wh.query('SELECT CLOSE_PRICE, SOURCE_OFFSET FROM RAW.STREAM_BARS');
+    expect(rows).toEqual([{ CLOSE_PRICE: bar!.close + 1, SOURCE_OFFSET: 2 }]);
+  });
+});
