@@ -119,8 +119,9 @@ export async function consumeBars(opts: ConsumeOptions): Promise<ConsumeProgress
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
         lastMessageAt = Date.now();
         const good: SinkEntry[] = [];
         const poison: { message: KafkaMessage; reason: string }[] = [];
@@ -157,7 +158,7 @@ export async function consumeBars(opts: ConsumeOptions): Promise<ConsumeProgress
         progress.batches++;
         progress.committed[batch.partition] = next;
         opts.onProgress?.(progress);
-        await heartbeat();
+        await payload.heartbeat();
       },
     });
     await stopped;
