@@ -58,7 +58,9 @@ export async function consumeBars(opts: ConsumeOptions): Promise<ConsumeProgress
 
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: dlqTopic }], waitForLeaders: true });
+  if (!(await admin.listTopics()).includes(dlqTopic)) {
+    await admin.createTopics({ topics: [{ topic: dlqTopic }], waitForLeaders: true });
+  }
   const dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const consumer = kafka.consumer({
     groupId,
@@ -151,6 +153,7 @@ export async function consumeBars(opts: ConsumeOptions): Promise<ConsumeProgress
         const written = await sink.write({ origin: `${topic}-${batch.partition}`, entries: good });
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
         await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
+        payload.resolveOffset(batch.lastOffset());
         progress.messages += batch.messages.length;
         progress.bars += written.bars;
         progress.files += written.files;
