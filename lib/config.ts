@@ -23,6 +23,8 @@ const envSchema = z.object({
     .transform((s) => s.split(',').map((b) => b.trim()))
     .refine((list) => list.every((b) => hostPort.test(b)), 'expected host:port[,host:port...]'),
   KAFKA_TOPIC: z.string().min(1).default('egx_market_data'),
+  // direct: polls write straight to the sinks (no broker); kafka: through the topic and the sink consumer.
+  BUS: z.enum(['kafka', 'direct']).default('kafka'),
   S3_ENDPOINT: z.url({ message: 'expected a URL such as http://127.0.0.1:7070' }).optional(),
   MINIO_ENDPOINT: z.url({ message: 'expected a URL such as http://127.0.0.1:9000' }).optional(),
   S3_BUCKET: z.string().min(3).default('egx-data-bucket'),
@@ -58,6 +60,8 @@ export type SnowflakeConfig = Omit<SnowflakeSettings, 'privateKey' | 'bulkChunkR
 export interface AppConfig {
   temporal: { address: string; namespace: string; uiUrl: string };
   kafka: { brokers: string[]; topic: string };
+  /** How polled bars reach the sinks: through Kafka and the consumer, or directly. */
+  bus: 'kafka' | 'direct';
   /** Where the object store lives: a local directory (embedded default) or the S3 bucket below. */
   objectStore: { kind: 'local'; dir: string } | { kind: 's3' };
   s3: {
@@ -110,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
     },
     kafka: { brokers: e.KAFKA_BOOTSTRAP_SERVERS, topic: e.KAFKA_TOPIC },
+    bus: e.BUS,
     objectStore:
       (e.OBJECT_STORE ?? (e.S3_ENDPOINT || e.MINIO_ENDPOINT ? 's3' : 'local')) === 's3'
         ? { kind: 's3' }

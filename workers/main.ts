@@ -1,18 +1,27 @@
-/** Worker process: `npm run worker`. Stops cleanly on SIGINT/SIGTERM. */
-import { Runtime } from '@temporalio/worker';
+/** Worker process: `npm run worker`. Runs the pipeline worker and, with Kafka, the sink consumer's worker. Stops cleanly on SIGINT/SIGTERM. */
+import { Runtime, type Worker } from '@temporalio/worker';
 import { loadConfig } from '../lib/config.js';
-import { connectWorker, createPipelineWorker } from './pipeline-worker.js';
+import {
+  connectWorker,
+  createPipelineWorker,
+  createStreamWorker,
+  openWorkerDeps,
+} from './pipeline-worker.js';
 
 const config = loadConfig();
 const connection = await connectWorker(config);
-const worker = await createPipelineWorker(config, connection);
+const deps = await openWorkerDeps(config);
+const workers: Worker[] = [await createPipelineWorker(config, connection, {}, deps)];
+if (config.bus === 'kafka') workers.push(await createStreamWorker(config, connection, {}, deps));
 Runtime.instance().logger.info('worker started', {
   address: config.temporal.address,
   namespace: config.temporal.namespace,
-  taskQueue: worker.options.taskQueue,
+  taskQueues: workers.map((w) => w.options.taskQueue),
+  bus: config.bus,
 });
 try {
-  await worker.run();
+  await Promise.all(workers.map((w) => w.run()));
 } finally {
+  await deps.warehouse.close();
   await connection.close();
 }

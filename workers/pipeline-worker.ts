@@ -3,23 +3,44 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createBatchActivities } from '../activities/batch.js';
 import { createHealthActivities } from '../activities/health.js';
 import { createMarketActivities } from '../activities/market.js';
+import { createStreamActivities } from '../activities/stream.js';
 import { createTransformActivities } from '../activities/transforms.js';
 import { openObjectStore, openWarehouse } from '../lib/adapters.js';
 import { createKafka, createKafkaPublisher } from '../lib/bus/kafka.js';
-import { SimulatorSource } from '../lib/sources/simulator.js';
 import type { AppConfig } from '../lib/config.js';
+import type { ObjectStore } from '../lib/lake/types.js';
+import { SimulatorSource } from '../lib/sources/simulator.js';
+import { createDirectPublisher } from '../lib/stream/direct.js';
+import { createBarSink } from '../lib/stream/sink.js';
+import type { Warehouse } from '../lib/warehouse/types.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 export const TRANSFORMS_DIR = fileURLToPath(new URL('../transforms', import.meta.url));
+
+/** The stores a worker process opens once and shares between its workers (a DuckDB file has one writer process). */
+export interface WorkerDeps {
+  store: ObjectStore;
+  warehouse: Warehouse;
+}
+
+export async function openWorkerDeps(config: AppConfig): Promise<WorkerDeps> {
+  const [store, warehouse] = await Promise.all([openObjectStore(config), openWarehouse(config)]);
+  return { store, warehouse };
+}
 
 /** The worker that runs the pipeline's workflows and activities on the `egx-pipeline` task queue. */
 export async function createPipelineWorker(
   config: AppConfig,
   connection: NativeConnection,
   overrides: Partial<WorkerOptions> = {},
+  deps?: WorkerDeps,
 ): Promise<Worker> {
-  const [store, warehouse] = await Promise.all([openObjectStore(config), openWarehouse(config)]);
+  const { store, warehouse } = deps ?? (await openWorkerDeps(config));
+  const publisher =
+    config.bus === 'direct'
+      ? createDirectPublisher({ sink: createBarSink({ store, warehouse }), store })
+      : createKafkaPublisher(createKafka(config.kafka, { clientId: 'egx-poller' }), config.kafka.topic);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -28,17 +49,36 @@ export async function createPipelineWorker(
     activities: {
       ...createHealthActivities(config),
       ...createBatchActivities({ store, warehouse, artifactsDir: config.artifactsDir }),
-      ...createMarketActivities({
-        source: new SimulatorSource(),
-        publisher: createKafkaPublisher(
-          createKafka(config.kafka, { clientId: 'egx-poller' }),
-          config.kafka.topic,
-        ),
-      }),
+      ...createMarketActivities({ source: new SimulatorSource(), publisher }),
       ...createTransformActivities({ warehouse, store, projectDir: TRANSFORMS_DIR, docsDir: config.docsDir }),
     },
     // Lets in-flight activities finish (and commit what they did) when the worker stops.
     shutdownGraceTime: '10 seconds',
+    ...overrides,
+  });
+}
+
+/** The sink consumer's worker: activities only, on the `egx-stream` task queue (Kafka mode). */
+export async function createStreamWorker(
+  config: AppConfig,
+  connection: NativeConnection,
+  overrides: Partial<WorkerOptions> = {},
+  deps?: WorkerDeps,
+): Promise<Worker> {
+  const { store, warehouse } = deps ?? (await openWorkerDeps(config));
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: TASK_QUEUES.stream,
+    activities: createStreamActivities({
+      kafka: createKafka(config.kafka, { clientId: 'egx-sinks' }),
+      topic: config.kafka.topic,
+      sink: createBarSink({ store, warehouse }),
+    }),
+    // Progress and lag on the pending activity at most 2 s old (the default throttle is 80% of the heartbeat timeout).
+    maxHeartbeatThrottleInterval: '2 seconds',
+    // A consume round stops at the end of its batch and commits; then the worker exits.
+    shutdownGraceTime: '30 seconds',
     ...overrides,
   });
 }

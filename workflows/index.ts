@@ -3,3 +3,4 @@ export { dailyBatchWorkflow } from './daily-batch.js';
 export { healthCheckWorkflow } from './health.js';
 export { marketSessionWorkflow } from './market-session.js';
 export { transformsWorkflow } from './transforms.js';
+export { streamConsumerWorkflow } from './stream-consumer.js';
