@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { BarMessage, Interval } from '../lib/bus/message.js';
 import { egxCalendar } from '../lib/market/calendar.js';
 import { sessionPlan, type SessionPlan } from '../lib/market/session.js';
@@ -14,14 +15,33 @@ export interface PollResult {
   failed: { symbol: string; reason: string }[];
 }
 
+export interface SymbolFailingAlert {
+  tradingDate: string;
+  symbol: string;
+  failures: number;
+  reason: string;
+  at: string;
+}
+
 export function createMarketActivities({
   source,
   publisher,
+  alert,
 }: {
   source: MarketSource;
   publisher: BarPublisher;
+  /** Where a symbol's repeated failures are reported (default: the worker's log, as a warning). */
+  alert?: (a: SymbolFailingAlert) => Promise<void>;
 }) {
   return {
+    async alertSymbolFailing(a: SymbolFailingAlert): Promise<void> {
+      if (alert) return alert(a);
+      Context.current().log.warn(
+        `market source: ${a.symbol} failed ${a.failures} polls in a row on ${a.tradingDate}: ${a.reason}`,
+        { ...a },
+      );
+    },
+
     async planMarketSession(input: { date: string }): Promise<SessionPlan> {
       return sessionPlan(input.date, egxCalendar());
     },

@@ -1,9 +1,11 @@
 import {
+  allHandlersFinished,
+  condition,
   continueAsNew,
   defineQuery,
+  defineSignal,
   proxyActivities,
   setHandler,
-  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MarketActivities, PollResult } from '../activities/market.js';
@@ -17,20 +19,44 @@ export interface MarketSessionInput {
   /** Minutes between polls (default 5). */
   pollMinutes?: number;
   interval?: Interval;
+  /** A symbol failing this many polls in a row raises an alert (default 3). */
+  alertAfterFailures?: number;
+  /** Continue as new after this many polls in one run (default 200), or earlier when Temporal suggests it. */
+  maxPollsPerRun?: number;
   /** Carried across continue-as-new. */
-  progress?: { polls: number; bars: number; lastPollEnd?: string };
+  carried?: Omit<MarketSessionStatus, 'tradingDate' | 'closed'>;
+}
+
+export interface SymbolAlert {
+  symbol: string;
+  failures: number;
+  reason: string;
+  at: string;
 }
 
 export interface MarketSessionStatus {
   tradingDate?: string;
   closed?: string;
+  symbols: string[];
+  paused: boolean;
   polls: number;
   bars: number;
+  /** End of the last polled window: bars that opened before it have been fetched. */
   lastPollEnd?: string;
   lastFailures: PollResult['failed'];
+  /** Consecutive failed polls per symbol (symbols that last succeeded are absent). */
+  failing: Record<string, number>;
+  alerts: SymbolAlert[];
 }
 
 export const statusQuery = defineQuery<MarketSessionStatus>('status');
+/** Polls are skipped while paused; the first poll after resuming covers the gap, so nothing is missed. */
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+/** Polls at once for the bars closed since the last poll. */
+export const pollNowSignal = defineSignal('pollNow');
+/** Replaces the tracked symbols from the next poll on. */
+export const setSymbolsSignal = defineSignal<[string[]]>('setSymbols');
 
 const act = proxyActivities<MarketActivities>({
   startToCloseTimeout: '2 minutes',
@@ -40,18 +66,29 @@ const act = proxyActivities<MarketActivities>({
 /**
  * One trading day of polling (was the streaming producer): a closed day completes at once saying
  * why; otherwise sleep until the open, poll every `pollMinutes` until the close, poll once more
- * after it, and complete with counts. Continues as new when the history grows.
+ * after it, and complete with counts. Signals pause, resume, poll now and set the symbols; a
+ * symbol failing `alertAfterFailures` polls in a row raises one alert. Continues as new when the
+ * history grows.
  */
 export async function marketSessionWorkflow(input: MarketSessionInput): Promise<MarketSessionStatus> {
   const tradingDate = businessDateOf({ businessDate: input.tradingDate });
   const status: MarketSessionStatus = {
     tradingDate,
-    polls: input.progress?.polls ?? 0,
-    bars: input.progress?.bars ?? 0,
-    lastPollEnd: input.progress?.lastPollEnd,
+    symbols: input.symbols,
+    paused: false,
+    polls: 0,
+    bars: 0,
     lastFailures: [],
+    failing: {},
+    alerts: [],
+    ...input.carried,
   };
+  let pollNow = false;
   setHandler(statusQuery, () => status);
+  setHandler(pauseSignal, () => void (status.paused = true));
+  setHandler(resumeSignal, () => void (status.paused = false));
+  setHandler(pollNowSignal, () => void (pollNow = true));
+  setHandler(setSymbolsSignal, (symbols) => void (status.symbols = [...new Set(symbols)]));
   if (!tradingDate) throw new Error('no trading date: pass tradingDate or start from the schedule');
 
   const plan = await act.planMarketSession({ date: tradingDate });
@@ -59,33 +96,71 @@ export async function marketSessionWorkflow(input: MarketSessionInput): Promise<
   const open = Date.parse(plan.open);
   const close = Date.parse(plan.close);
   const every = (input.pollMinutes ?? 5) * 60_000;
-  if (Date.now() < open) await sleep(open - Date.now());
+  const alertAfter = input.alertAfterFailures ?? 3;
+  const startPolls = status.polls;
 
   const poll = async (until: number) => {
     const from = status.lastPollEnd ?? plan.open;
+    if (until <= Date.parse(from) || status.symbols.length === 0) return;
     const to = new Date(until).toISOString();
-    const r = await act.pollMarket({ symbols: input.symbols, interval: input.interval ?? '5m', from, to });
+    const r = await act.pollMarket({ symbols: status.symbols, interval: input.interval ?? '5m', from, to });
     status.polls++;
     status.bars += r.bars;
     status.lastFailures = r.failed;
     status.lastPollEnd = to;
+    const failed = new Map(r.failed.map((f) => [f.symbol, f.reason]));
+    for (const symbol of Object.keys(status.failing)) if (!failed.has(symbol)) delete status.failing[symbol];
+    for (const [symbol, reason] of failed) {
+      const n = (status.failing[symbol] ?? 0) + 1;
+      status.failing[symbol] = n;
+      if (n === alertAfter) {
+        const alert = { symbol, failures: n, reason, at: to };
+        status.alerts.push(alert);
+        await act.alertSymbolFailing({ tradingDate, ...alert });
+      }
+    }
   };
 
+  // Waits until `at`, or less when a signal asks for a poll now.
+  const wait = async (at: number) => {
+    if (at > Date.now()) await condition(() => pollNow, at - Date.now());
+  };
+
+  await wait(open);
   while (Date.now() < close) {
     // Poll on the interval grid (10:05, 10:10, …), so bars close before they are fetched.
     const next = Math.min(close, (Math.floor(Date.now() / every) + 1) * every);
-    await sleep(next - Date.now());
-    await poll(next);
-    if (workflowInfo().continueAsNewSuggested && Date.now() < close) {
-      await continueAsNew<typeof marketSessionWorkflow>({
-        ...input,
-        tradingDate,
-        progress: { polls: status.polls, bars: status.bars, lastPollEnd: status.lastPollEnd },
-      });
+    await wait(next);
+    if (pollNow) {
+      pollNow = false;
+      // Only whole bars: up to the last grid point passed.
+      await poll(Math.max(open, Math.floor(Date.now() / every) * every));
+    } else if (!status.paused) {
+      await poll(next);
+    }
+    const runPolls = status.polls - startPolls;
+    if (
+      Date.now() < close &&
+      (runPolls >= (input.maxPollsPerRun ?? 200) || workflowInfo().continueAsNewSuggested)
+    ) {
+      await condition(allHandlersFinished);
+      const carried = {
+        symbols: status.symbols,
+        paused: status.paused,
+        polls: status.polls,
+        bars: status.bars,
+        lastPollEnd: status.lastPollEnd,
+        lastFailures: status.lastFailures,
+        failing: status.failing,
+        alerts: status.alerts,
+      };
+      await continueAsNew<typeof marketSessionWorkflow>({ ...input, tradingDate, carried });
     }
   }
-  // One last poll after the close picks up the final bar.
-  await sleep(60_000);
-  await poll(Date.now());
+  // One last poll after the close picks up the final bar; paused at the close, it waits (up to
+  // 6 hours) for a resume or a poll-now, so the rest of the day is not silently dropped.
+  await wait(close + 60_000);
+  if (status.paused) await condition(() => !status.paused || pollNow, '6 hours');
+  if (!status.paused || pollNow) await poll(Date.now());
   return status;
 }

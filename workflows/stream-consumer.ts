@@ -1,10 +1,4 @@
-import {
-  continueAsNew,
-  defineQuery,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { StreamActivities } from '../activities/stream.js';
 import type { ConsumeProgress } from '../lib/stream/consumer.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';

@@ -1,9 +1,18 @@
+import { randomUUID } from 'node:crypto';
+import { Worker } from '@temporalio/worker';
 import { describe, expect, test, vi } from 'vitest';
 import type { MarketActivities } from '../../activities/market.js';
 import { egxCalendar } from '../../lib/market/calendar.js';
 import { sessionPlan } from '../../lib/market/session.js';
 import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.js';
-import type { marketSessionWorkflow } from '../../workflows/market-session.js';
+import {
+  pauseSignal,
+  pollNowSignal,
+  resumeSignal,
+  setSymbolsSignal,
+  statusQuery,
+  type marketSessionWorkflow,
+} from '../../workflows/market-session.js';
 import { runWorkflow, useTimeSkippingWorkflows } from '../support/temporal.js';
 
 const ctx = useTimeSkippingWorkflows(WORKFLOWS_PATH);
@@ -22,25 +31,27 @@ async function nextDate(weekday: number): Promise<string> {
 }
 
 function activities() {
-  const windows: { from: string; to: string }[] = [];
+  const windows: { from: string; to: string; symbols: string[] }[] = [];
+  const alerts: unknown[] = [];
   const acts: MarketActivities = {
+    alertSymbolFailing: vi.fn(async (a: unknown) => void alerts.push(a)),
     planMarketSession: vi.fn(async ({ date }: { date: string }) => sessionPlan(date, cal)),
     pollMarket: vi.fn(async ({ from, to, symbols }: { from: string; to: string; symbols: string[] }) => {
-      windows.push({ from, to });
+      windows.push({ from, to, symbols });
       return {
         bars: symbols.length,
         failed: symbols.includes('BAD') ? [{ symbol: 'BAD', reason: 'unknown symbol' }] : [],
       };
     }),
   };
-  return { acts, windows };
+  return { acts, windows, alerts };
 }
 
 describe('marketSessionWorkflow', () => {
   test('a trading day: sleeps until the open, polls every 5 minutes until the close, once more after it', async () => {
     const date = await nextDate(0); // a Sunday
     const plan = sessionPlan(date, cal) as { open: string; close: string };
-    const { acts, windows } = activities();
+    const { acts, windows, alerts } = activities();
     const out = await runWorkflow<typeof marketSessionWorkflow>(
       ctx,
       'marketSessionWorkflow',
@@ -55,7 +66,7 @@ describe('marketSessionWorkflow', () => {
       lastFailures: [{ symbol: 'BAD', reason: 'unknown symbol' }],
     });
     expect(windows).toHaveLength(55);
-    expect(windows[0]).toEqual({
+    expect(windows[0]).toMatchObject({
       from: plan.open,
       to: new Date(Date.parse(plan.open) + 5 * 60_000).toISOString(),
     });
@@ -63,6 +74,95 @@ describe('marketSessionWorkflow', () => {
     windows.slice(1).forEach((w, i) => expect(w.from).toBe(windows[i]!.to));
     expect(windows[53]!.to).toBe(plan.close);
     expect(Date.parse(windows[54]!.to)).toBeGreaterThan(Date.parse(plan.close));
+    // BAD failed every poll: one alert, raised on the third failure in a row.
+    expect(alerts).toEqual([
+      {
+        tradingDate: date,
+        symbol: 'BAD',
+        failures: 3,
+        reason: 'unknown symbol',
+        at: new Date(Date.parse(plan.open) + 15 * 60_000).toISOString(),
+      },
+    ]);
+    expect(out.failing).toEqual({ BAD: 55 });
+  });
+
+  test('signals: pause skips polls, poll-now fetches closed bars at once, resume catches up, set-symbols switches', async () => {
+    const date = await nextDate(1); // a Monday
+    const plan = sessionPlan(date, cal) as { open: string; close: string };
+    const open = Date.parse(plan.open);
+    const { acts, windows } = activities();
+    const taskQueue = `market-signals-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: ctx.env.nativeConnection,
+      taskQueue,
+      workflowBundle: ctx.bundle,
+      activities: acts,
+    });
+    const minute = 60_000;
+    const skipTo = async (at: number) => ctx.env.sleep(at - (await ctx.env.currentTimeMs()));
+    const out = await worker.runUntil(async () => {
+      const h = await ctx.env.client.workflow.start<typeof marketSessionWorkflow>('marketSessionWorkflow', {
+        taskQueue,
+        workflowId: `market-signals-${randomUUID()}`,
+        args: [{ tradingDate: date, symbols: ['COMI', 'ETEL'] }],
+      });
+      await skipTo(open + 12 * minute); // polls at 10:05 and 10:10
+      await h.signal(pauseSignal);
+      await skipTo(open + 33 * minute); // 10:15 … 10:30 skipped
+      expect(await h.query(statusQuery)).toMatchObject({ polls: 2, paused: true });
+      await h.signal(pollNowSignal); // fetches the bars closed by 10:30, though paused
+      await skipTo(open + 34 * minute);
+      expect(await h.query(statusQuery)).toMatchObject({
+        polls: 3,
+        lastPollEnd: new Date(open + 30 * minute).toISOString(),
+      });
+      await skipTo(open + 47 * minute); // 10:35 … 10:45 skipped
+      await h.signal(resumeSignal);
+      await h.signal(setSymbolsSignal, ['COMI', 'SWDY', 'SWDY']);
+      return h.result();
+    });
+    const at = (m: number) => new Date(open + m * minute).toISOString();
+    expect(windows.slice(0, 4).map((w) => [w.from, w.to, w.symbols.join(',')])).toEqual([
+      [at(0), at(5), 'COMI,ETEL'],
+      [at(5), at(10), 'COMI,ETEL'],
+      [at(10), at(30), 'COMI,ETEL'],
+      // After resuming, the first poll covers the paused gap.
+      [at(30), at(50), 'COMI,SWDY'],
+    ]);
+    windows.slice(1).forEach((w, i) => expect(w.from).toBe(windows[i]!.to));
+    expect(windows.every((w) => Date.parse(w.from) >= open)).toBe(true);
+    expect(out).toMatchObject({ paused: false, symbols: ['COMI', 'SWDY'], polls: windows.length });
+    // 3 polls before the resume, 10:50 … 14:30 (45 polls), one after the close.
+    expect(windows).toHaveLength(3 + 45 + 1);
+  });
+
+  test('continues as new when the history grows, carrying its counts and window', async () => {
+    const date = await nextDate(2); // a Tuesday
+    const { acts, windows } = activities();
+    const taskQueue = `market-can-${randomUUID()}`;
+    const workflowId = `market-can-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: ctx.env.nativeConnection,
+      taskQueue,
+      workflowBundle: ctx.bundle,
+      activities: acts,
+    });
+    const { out, firstRunId, lastRunId } = await worker.runUntil(async () => {
+      const h = await ctx.env.client.workflow.start<typeof marketSessionWorkflow>('marketSessionWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [{ tradingDate: date, symbols: ['COMI', 'BAD'], maxPollsPerRun: 10 }],
+      });
+      const result = await h.result();
+      const last = await ctx.env.client.workflow.getHandle(workflowId).describe();
+      return { out: result, firstRunId: h.firstExecutionRunId, lastRunId: last.runId };
+    });
+    expect(lastRunId).not.toBe(firstRunId);
+    expect(out).toMatchObject({ polls: 55, bars: 110, failing: { BAD: 55 } });
+    expect(out.alerts).toHaveLength(1);
+    expect(windows).toHaveLength(55);
+    windows.slice(1).forEach((w, i) => expect(w.from).toBe(windows[i]!.to));
   });
 
   test('a closed day completes at once, saying why, without polling', async () => {
