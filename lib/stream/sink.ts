@@ -88,7 +88,7 @@ export function createBarSink(deps: {
         latest.set(`${bar.symbol}|${bar.interval}|${bar.ts}`, { entry, date });
       }
 
-      await pooled([...groups.values()], deps.fileConcurrency ?? 16, (g) =>
+      const archived = pooled([...groups.values()], deps.fileConcurrency ?? 16, (g) =>
         deps.store.put(streamObjectKey(g.date, g.symbol, origin, g.first), g.lines.join('\n') + '\n', {
           contentType: 'application/x-ndjson',
         }),
@@ -114,11 +114,15 @@ export function createBarSink(deps: {
           loadedAt,
         ]);
       }
-      await deps.warehouse.upsert(
-        STREAM_BARS,
-        STREAM_BARS.columns.map((c) => c.name),
-        rows,
-      );
+      // Both sinks at once; the batch counts as written when both are.
+      await Promise.all([
+        archived,
+        deps.warehouse.upsert(
+          STREAM_BARS,
+          STREAM_BARS.columns.map((c) => c.name),
+          rows,
+        ),
+      ]);
 
       const daily = await dailyRows(deps.warehouse, groups.values(), loadedAt, deps.runId ?? origin);
       if (daily.length > 0) {
@@ -143,7 +147,7 @@ const DAILY_COLUMNS = [
   'LOADED_AT',
 ];
 
-type StoredBar = {
+type DayAggregate = {
   SYMBOL: string;
   TRADE_DATE: string;
   BAR_INTERVAL: Interval;
@@ -154,53 +158,54 @@ type StoredBar = {
   VOLUME: number;
 };
 
-/** The day rows for the (date, symbol) pairs a batch touched, read back from RAW.STREAM_BARS so earlier batches count. */
+/**
+ * The day rows for the (date, symbol) pairs a batch touched, aggregated in the warehouse from
+ * RAW.STREAM_BARS (so earlier batches count): per interval, the first open, highest high, lowest
+ * low, last close and summed volume; then the daily bar or else the finest intraday interval wins.
+ */
 async function dailyRows(
   wh: Warehouse,
   touched: Iterable<{ date: string; symbol: string }>,
   loadedAt: Date,
   runId: string,
 ): Promise<SqlValue[][]> {
-  const byDate = new Map<string, Set<string>>();
+  const pairs = new Set<string>();
+  const dates = new Set<string>();
+  const symbols = new Set<string>();
   for (const t of touched) {
-    let s = byDate.get(t.date);
-    if (!s) byDate.set(t.date, (s = new Set()));
-    s.add(t.symbol);
+    pairs.add(`${t.symbol}|${t.date}`);
+    dates.add(t.date);
+    symbols.add(t.symbol);
   }
-  const out: SqlValue[][] = [];
-  for (const [date, symbols] of byDate) {
-    const list = [...symbols];
-    const stored = await wh.query<StoredBar>(
-      `SELECT SYMBOL, CAST(TRADE_DATE AS VARCHAR) AS TRADE_DATE, BAR_INTERVAL, OPEN_PRICE, HIGH_PRICE, LOW_PRICE, CLOSE_PRICE, VOLUME
-         FROM RAW.STREAM_BARS
-        WHERE TRADE_DATE = CAST(? AS DATE) AND SYMBOL IN (${list.map(() => '?').join(', ')})
-        ORDER BY SYMBOL, TS`,
-      [date, ...list],
-    );
-    const bySymbol = new Map<string, StoredBar[]>();
-    for (const r of stored) {
-      let bars = bySymbol.get(r.SYMBOL);
-      if (!bars) bySymbol.set(r.SYMBOL, (bars = []));
-      bars.push(r);
-    }
-    for (const [symbol, bars] of bySymbol) {
-      const interval = ROLLUP_ORDER.find((i) => bars.some((b) => b.BAR_INTERVAL === i));
-      const use = bars.filter((b) => b.BAR_INTERVAL === interval);
-      if (use.length === 0) continue;
-      out.push([
-        symbol,
-        date,
-        STREAMING_SOURCE,
-        use[0]!.OPEN_PRICE,
-        Math.max(...use.map((b) => b.HIGH_PRICE)),
-        Math.min(...use.map((b) => b.LOW_PRICE)),
-        use[use.length - 1]!.CLOSE_PRICE,
-        use.reduce((s, b) => s + Number(b.VOLUME), 0),
-        `stream:${interval}`,
-        runId,
-        loadedAt,
-      ]);
-    }
+  const marks = (n: number, cast = '') =>
+    Array.from({ length: n }, () => (cast ? `CAST(? AS ${cast})` : '?')).join(', ');
+  const aggregates = await wh.query<DayAggregate>(
+    `SELECT SYMBOL, CAST(TRADE_DATE AS VARCHAR) AS TRADE_DATE, BAR_INTERVAL,
+            MIN_BY(OPEN_PRICE, TS) AS OPEN_PRICE, MAX(HIGH_PRICE) AS HIGH_PRICE, MIN(LOW_PRICE) AS LOW_PRICE,
+            MAX_BY(CLOSE_PRICE, TS) AS CLOSE_PRICE, SUM(VOLUME) AS VOLUME
+       FROM RAW.STREAM_BARS
+      WHERE TRADE_DATE IN (${marks(dates.size, 'DATE')}) AND SYMBOL IN (${marks(symbols.size)})
+      GROUP BY SYMBOL, TRADE_DATE, BAR_INTERVAL`,
+    [...dates, ...symbols],
+  );
+  const best = new Map<string, DayAggregate>();
+  for (const a of aggregates) {
+    const k = `${a.SYMBOL}|${a.TRADE_DATE}`;
+    if (!pairs.has(k)) continue;
+    const cur = best.get(k);
+    if (!cur || ROLLUP_ORDER.indexOf(a.BAR_INTERVAL) < ROLLUP_ORDER.indexOf(cur.BAR_INTERVAL)) best.set(k, a);
   }
-  return out;
+  return [...best.values()].map((a) => [
+    a.SYMBOL,
+    a.TRADE_DATE,
+    STREAMING_SOURCE,
+    a.OPEN_PRICE,
+    a.HIGH_PRICE,
+    a.LOW_PRICE,
+    a.CLOSE_PRICE,
+    Number(a.VOLUME),
+    `stream:${a.BAR_INTERVAL}`,
+    runId,
+    loadedAt,
+  ]);
 }

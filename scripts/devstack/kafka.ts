@@ -66,6 +66,11 @@ function kafkaHome(p: StackProfile) {
   return { home, libs: join(home, 'libs'), marker: join(home, 'libs', '.egx-installed') };
 }
 
+/** Class path of the installed Kafka jars (broker and tools such as ConsumerPerformance). */
+export function kafkaClasspath(p: StackProfile): string {
+  return `${kafkaHome(p).libs}/*`;
+}
+
 const JAVA_HINT = 'Install a Java 17+ runtime (Debian: apt-get install openjdk-17-jre-headless).';
 
 function javaOpts(conf: string, heap: string): string[] {
