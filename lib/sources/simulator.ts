@@ -7,7 +7,7 @@ import {
   SESSION,
   type MarketCalendar,
 } from '../market/calendar.js';
-import type { MarketSource } from './types.js';
+import type { MarketSource, Quote } from './types.js';
 
 /** Real EGX tickers the simulator trades, with a plausible reference price (EGP) to start from. */
 export const SIMULATED_TICKERS: Record<string, number> = {
@@ -62,7 +62,33 @@ export class SimulatorSource implements MarketSource {
   constructor(
     private readonly seed = 1,
     private readonly calendar: MarketCalendar = egxCalendar(),
+    private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** The close of the last whole minute traded before now (within the last week), with the day's change and volume. */
+  async latestQuote(symbol: string): Promise<Quote> {
+    const now = this.now();
+    const bars = await this.fetchBars({
+      symbols: [symbol],
+      interval: '1m',
+      from: new Date(now.getTime() - 7 * 86_400_000),
+      to: new Date(Math.floor(now.getTime() / 60_000) * 60_000 - 60_000),
+    });
+    const last = bars.at(-1);
+    if (!last) throw new Error(`simulator: no trading in the week before ${now.toISOString()}`);
+    const date = cairoClock(new Date(last.ts)).date;
+    const prevDate = new Date(Date.parse(`${date}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    const prev = this.dailyClose(symbol, prevDate);
+    const today = bars.filter((b) => cairoClock(new Date(b.ts)).date === date);
+    return {
+      symbol,
+      price: last.close,
+      change: round(last.close - prev),
+      changePct: Number((((last.close - prev) / prev) * 100).toFixed(2)),
+      volume: today.reduce((s, b) => s + b.volume, 0),
+      at: new Date(Date.parse(last.ts) + 60_000).toISOString(),
+    };
+  }
 
   /** Previous trading day's close for symbol on or before `date` (a random walk from 2020-01-01). */
   private dailyClose(symbol: string, date: string): number {

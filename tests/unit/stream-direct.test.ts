@@ -56,6 +56,7 @@ test('direct mode: a bar the bus would dead-letter is quarantined with the reaso
   const sim = new SimulatorSource(5);
   const broken: MarketSource = {
     name: 'broken',
+    latestQuote: (symbol) => sim.latestQuote(symbol),
     async fetchBars(req) {
       const bars = await sim.fetchBars(req);
       return bars.map((b, i): BarMessage => (i === 3 ? { ...b, high: b.low - 1 } : b));
