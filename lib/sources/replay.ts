@@ -74,7 +74,8 @@ export class ReplaySource implements MarketSource {
       // The archive adds the message offset to each bar; it is not part of the bus format.
       let value = text;
       try {
-        const { offset: _offset, ...bar } = JSON.parse(text) as Record<string, unknown>;
+        const bar = JSON.parse(text) as Record<string, unknown>;
+        delete bar.offset;
         value = JSON.stringify(bar);
       } catch {
         // decodeBar reports it.
