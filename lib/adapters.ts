@@ -3,6 +3,10 @@ import type { AppConfig } from './config.js';
 import { LocalObjectStore } from './lake/local.js';
 import { createS3Client, ensureBucket, S3ObjectStore } from './lake/s3.js';
 import type { ObjectStore } from './lake/types.js';
+import { ReplaySource } from './sources/replay.js';
+import { SimulatorSource } from './sources/simulator.js';
+import { TradingViewSource } from './sources/tradingview/client.js';
+import type { MarketSource } from './sources/types.js';
 import { openDuckDbWarehouse } from './warehouse/duckdb.js';
 import { bootstrapWarehouse } from './warehouse/schema.js';
 import type { Warehouse } from './warehouse/types.js';
@@ -32,4 +36,20 @@ export async function openWarehouse(config: AppConfig): Promise<Warehouse> {
   }
   await bootstrapWarehouse(wh);
   return wh;
+}
+
+/** The configured market source: the simulator (default), TradingView, or a replay of recorded bars. */
+export function openMarketSource(config: AppConfig, store: ObjectStore): MarketSource {
+  const m = config.market;
+  if (m.source === 'tradingview') {
+    return new TradingViewSource(m.tradingViewUrl ? { url: m.tradingViewUrl } : {});
+  }
+  if (m.source === 'replay') {
+    return new ReplaySource({
+      store: m.replay.dir ? new LocalObjectStore(m.replay.dir) : store,
+      prefix: m.replay.dir ? '' : m.replay.prefix,
+      speed: m.replay.speed,
+    });
+  }
+  return new SimulatorSource();
 }

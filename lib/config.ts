@@ -11,6 +11,20 @@ export class ConfigInvalidError extends Error {
 
 const hostPort = /^[^\s:,]+:\d{1,5}$/;
 
+/** The tracked symbols when EGX_SYMBOLS is unset: large, liquid EGX names. */
+export const DEFAULT_SYMBOLS = [
+  'COMI',
+  'ETEL',
+  'SWDY',
+  'HRHO',
+  'TMGH',
+  'EAST',
+  'ABUK',
+  'EFIH',
+  'FWRY',
+  'ORAS',
+];
+
 const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().regex(hostPort, 'expected host:port').default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -25,6 +39,43 @@ const envSchema = z.object({
   KAFKA_TOPIC: z.string().min(1).default('egx_market_data'),
   // direct: polls write straight to the sinks (no broker); kafka: through the topic and the sink consumer.
   BUS: z.enum(['kafka', 'direct']).default('kafka'),
+  MARKET_SOURCE: z.enum(['simulator', 'tradingview', 'replay']).default('simulator'),
+  EGX_SYMBOLS: z
+    .string()
+    .default(DEFAULT_SYMBOLS.join(','))
+    .transform((s) => [
+      ...new Set(
+        s
+          .split(',')
+          .map((x) => x.trim().toUpperCase())
+          .filter(Boolean),
+      ),
+    ])
+    .refine(
+      (list) => list.length > 0 && list.every((x) => /^[A-Z][A-Z0-9]{1,11}$/.test(x)),
+      'expected EGX tickers such as COMI,ETEL',
+    ),
+  POLL_INTERVAL: z
+    .string()
+    .default('5m')
+    .transform((s, ctx) => {
+      const m = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/.exec(s.trim());
+      const minutes = m ? Number(m[1]) * ({ s: 1 / 60, m: 1, h: 60 }[m[2] ?? 'm'] ?? 1) : NaN;
+      if (!(minutes >= 1))
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected a duration of at least 1 minute, such as 5m, 300s or 1h',
+        });
+      return minutes;
+    }),
+  // Replay source: a folder, or a key prefix in the object store.
+  REPLAY_DIR: z.string().min(1).optional(),
+  REPLAY_PREFIX: z.string().min(1).default('streaming/'),
+  REPLAY_SPEED: z.coerce.number().positive().default(1),
+  TRADINGVIEW_URL: z
+    .string()
+    .regex(/^wss?:\/\//, 'expected a ws:// or wss:// URL')
+    .optional(),
   S3_ENDPOINT: z.url({ message: 'expected a URL such as http://127.0.0.1:7070' }).optional(),
   MINIO_ENDPOINT: z.url({ message: 'expected a URL such as http://127.0.0.1:9000' }).optional(),
   S3_BUCKET: z.string().min(3).default('egx-data-bucket'),
@@ -62,6 +113,13 @@ export interface AppConfig {
   kafka: { brokers: string[]; topic: string };
   /** How polled bars reach the sinks: through Kafka and the consumer, or directly. */
   bus: 'kafka' | 'direct';
+  market: {
+    source: 'simulator' | 'tradingview' | 'replay';
+    symbols: string[];
+    pollMinutes: number;
+    replay: { dir?: string; prefix: string; speed: number };
+    tradingViewUrl?: string;
+  };
   /** Where the object store lives: a local directory (embedded default) or the S3 bucket below. */
   objectStore: { kind: 'local'; dir: string } | { kind: 's3' };
   s3: {
@@ -115,6 +173,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     kafka: { brokers: e.KAFKA_BOOTSTRAP_SERVERS, topic: e.KAFKA_TOPIC },
     bus: e.BUS,
+    market: {
+      source: e.MARKET_SOURCE,
+      symbols: e.EGX_SYMBOLS,
+      pollMinutes: e.POLL_INTERVAL,
+      replay: { dir: e.REPLAY_DIR, prefix: e.REPLAY_PREFIX, speed: e.REPLAY_SPEED },
+      tradingViewUrl: e.TRADINGVIEW_URL,
+    },
     objectStore:
       (e.OBJECT_STORE ?? (e.S3_ENDPOINT || e.MINIO_ENDPOINT ? 's3' : 'local')) === 's3'
         ? { kind: 's3' }

@@ -5,11 +5,10 @@ import { createHealthActivities } from '../activities/health.js';
 import { createMarketActivities } from '../activities/market.js';
 import { createStreamActivities } from '../activities/stream.js';
 import { createTransformActivities } from '../activities/transforms.js';
-import { openObjectStore, openWarehouse } from '../lib/adapters.js';
+import { openMarketSource, openObjectStore, openWarehouse } from '../lib/adapters.js';
 import { createKafka, createKafkaPublisher } from '../lib/bus/kafka.js';
 import type { AppConfig } from '../lib/config.js';
 import type { ObjectStore } from '../lib/lake/types.js';
-import { SimulatorSource } from '../lib/sources/simulator.js';
 import { createDirectPublisher } from '../lib/stream/direct.js';
 import { createBarSink } from '../lib/stream/sink.js';
 import type { Warehouse } from '../lib/warehouse/types.js';
@@ -49,7 +48,7 @@ export async function createPipelineWorker(
     activities: {
       ...createHealthActivities(config),
       ...createBatchActivities({ store, warehouse, artifactsDir: config.artifactsDir }),
-      ...createMarketActivities({ source: new SimulatorSource(), publisher }),
+      ...createMarketActivities({ source: openMarketSource(config, store), publisher }),
       ...createTransformActivities({ warehouse, store, projectDir: TRANSFORMS_DIR, docsDir: config.docsDir }),
     },
     // Lets in-flight activities finish (and commit what they did) when the worker stops.

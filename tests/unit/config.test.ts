@@ -108,4 +108,22 @@ describe('Snowflake settings', () => {
       /s3cret/,
     );
   });
+  test('market settings: defaults, poll intervals with units, and clear errors for bad tickers', () => {
+    expect(loadConfig({}).market).toMatchObject({
+      source: 'simulator',
+      pollMinutes: 5,
+      replay: { prefix: 'streaming/', speed: 1 },
+    });
+    expect(loadConfig({}).bus).toBe('kafka');
+    expect(loadConfig({ POLL_INTERVAL: '300s' }).market.pollMinutes).toBe(5);
+    expect(loadConfig({ POLL_INTERVAL: '1h' }).market.pollMinutes).toBe(60);
+    expect(loadConfig({ EGX_SYMBOLS: ' comi, ETEL,comi ' }).market.symbols).toEqual(['COMI', 'ETEL']);
+    expect(() => loadConfig({ EGX_SYMBOLS: 'COMI,EGX:ETEL' })).toThrow(
+      /EGX_SYMBOLS: expected EGX tickers such as COMI,ETEL \(got "COMI,EGX:ETEL"\)/,
+    );
+    expect(() => loadConfig({ POLL_INTERVAL: '20s' })).toThrow(
+      /POLL_INTERVAL: expected a duration of at least 1 minute/,
+    );
+    expect(() => loadConfig({ MARKET_SOURCE: 'bloomberg' })).toThrow(/MARKET_SOURCE/);
+  });
 });
