@@ -8,6 +8,15 @@ import { formatSummary } from '../lib/ingest/load-summary.js';
 import { runHealth } from './health.js';
 import { runLoad } from './load.js';
 import { formatDailyBatch, runDailyBatch } from './run.js';
+import {
+  controlMarketSession,
+  formatMarketStatus,
+  formatStreamStatus,
+  startMarketSession,
+  startStreamConsumer,
+  streamStatus,
+  type MarketAction,
+} from './stream.js';
 import { runTransforms } from './transforms.js';
 import { cairoDate } from '../workflows/business-date.js';
 
@@ -91,6 +100,47 @@ program
       log: (line) => console.log(line),
     });
     if (failed.length > 0) throw new Error(`egx transforms: ${failed.length} data test(s) failed`);
+  });
+
+program
+  .command('stream <action>')
+  .description(
+    'start the sink consumer workflow (Kafka → object store + warehouse), or show its status, progress and lag',
+  )
+  .action(async (action: string) => {
+    const config = loadConfig();
+    if (action === 'start') {
+      const r = await startStreamConsumer(config);
+      console.log(`stream consumer running: ${r.workflowId}  ${r.url}`);
+    } else if (action === 'status') {
+      console.log(formatStreamStatus(await streamStatus(config)));
+    } else throw new Error(`egx stream: unknown action "${action}" (expected start or status)`);
+  });
+
+program
+  .command('market <action> [symbols]')
+  .description(
+    "a trading day's polling: start, status, pause, resume, poll-now, or symbols COMI,ETEL (replace the tracked symbols)",
+  )
+  .option('--date <YYYY-MM-DD>', 'trading date (default: today in Africa/Cairo)')
+  .action(async (action: string, symbols: string | undefined, opts: { date?: string }) => {
+    const config = loadConfig();
+    if (action === 'start') {
+      const r = await startMarketSession(config, opts);
+      console.log(`market session running: ${r.workflowId}  ${r.url}`);
+      return;
+    }
+    if (!['status', 'pause', 'resume', 'poll-now', 'symbols'].includes(action)) {
+      throw new Error(
+        `egx market: unknown action "${action}" (expected start, status, pause, resume, poll-now or symbols)`,
+      );
+    }
+    const status = await controlMarketSession(config, {
+      ...opts,
+      action: action as MarketAction,
+      symbols: symbols?.split(',').map((x) => x.trim().toUpperCase()),
+    });
+    console.log(formatMarketStatus(status));
   });
 
 program.parseAsync().catch((e: unknown) => {

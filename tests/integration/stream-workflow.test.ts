@@ -7,6 +7,16 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { createMarketActivities } from '../../activities/market.js';
+import {
+  controlMarketSession,
+  formatMarketStatus,
+  formatStreamStatus,
+  marketSessionId,
+  startMarketSession,
+  startStreamConsumer,
+  STREAM_CONSUMER_ID,
+  streamStatus,
+} from '../../cli/stream.js';
 import { createKafka, createKafkaPublisher } from '../../lib/bus/kafka.js';
 import { loadConfig, type AppConfig } from '../../lib/config.js';
 import type { ConsumeProgress } from '../../lib/stream/consumer.js';
@@ -154,4 +164,36 @@ test('the consumer workflow sinks polled bars; when its worker stops mid-round, 
     "SELECT COUNT(*) AS N FROM OPERATIONAL.TBL_STOCK_PRICE WHERE DATA_SOURCE = 'STREAMING_API' AND TRADE_DATE = DATE '2025-11-30'",
   );
   expect(day!.N).toBe(3);
+});
+
+test('egx stream start|status and egx market start|status drive the same workflows', async () => {
+  const start = await startStreamConsumer(config, { taskQueue, activityTaskQueue: streamQueue });
+  try {
+    // Starting again finds the running consumer instead of starting a second one.
+    expect((await startStreamConsumer(config, { taskQueue, activityTaskQueue: streamQueue })).runId).toBe(
+      start.runId,
+    );
+    // A new consumer group reads the topic from the start; the sinks absorb the re-delivery.
+    const status = await until('the round to catch up', async () => {
+      const s = await streamStatus(config);
+      return s.round && s.round.lag === 0 && s.round.bars >= 360 ? s : undefined;
+    });
+    expect(formatStreamStatus(status)).toMatch(
+      /stream consumer: RUNNING .*\/workflows\/egx-stream-consumer\n.*\n {2}this round \(attempt 1\): messages 360, bars 360, dead-lettered 0, lag 0/,
+    );
+    const [row] = await deps.warehouse.query<{ N: number }>('SELECT COUNT(*) AS N FROM RAW.STREAM_BARS');
+    expect(row!.N).toBe(360);
+  } finally {
+    await client.workflow.getHandle(STREAM_CONSUMER_ID).terminate('test over');
+  }
+
+  // Friday: the session completes at once, saying why.
+  await startMarketSession(config, { date: '2025-11-28', taskQueue });
+  const market = await until('the closed day to complete', async () => {
+    const d = await client.workflow.getHandle(marketSessionId('2025-11-28')).describe();
+    return d.status.name === 'COMPLETED'
+      ? controlMarketSession(config, { date: '2025-11-28', action: 'status' })
+      : undefined;
+  });
+  expect(formatMarketStatus(market)).toBe('market session 2025-11-28: closed (Friday)');
 });

@@ -1,0 +1,154 @@
+import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { AppConfig } from '../lib/config.js';
+import type { ConsumeProgress } from '../lib/stream/consumer.js';
+import { SA } from '../temporal-config/search-attributes.js';
+import { TASK_QUEUES } from '../temporal-config/task-queues.js';
+import { cairoDate } from '../workflows/business-date.js';
+import type { MarketSessionStatus, marketSessionWorkflow } from '../workflows/market-session.js';
+import type { StreamTotals, streamConsumerWorkflow } from '../workflows/stream-consumer.js';
+
+export const STREAM_CONSUMER_ID = 'egx-stream-consumer';
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+async function withClient<T>(config: AppConfig, work: (c: Client) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
+  try {
+    return await work(new Client({ connection, namespace: config.temporal.namespace }));
+  } finally {
+    await connection.close();
+  }
+}
+
+const uiLink = (config: AppConfig, id: string) =>
+  `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${id}`;
+
+/** Starts the sink consumer workflow, or finds the one already running (one per namespace). */
+export function startStreamConsumer(
+  config: AppConfig,
+  opts: { taskQueue?: string; activityTaskQueue?: string } = {},
+): Promise<{ workflowId: string; runId: string; url: string }> {
+  return withClient(config, async (client) => {
+    const h = await client.workflow.start<typeof streamConsumerWorkflow>('streamConsumerWorkflow', {
+      taskQueue: opts.taskQueue ?? TASK_QUEUES.pipeline,
+      workflowId: STREAM_CONSUMER_ID,
+      args: [{ activityTaskQueue: opts.activityTaskQueue }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      typedSearchAttributes: [{ key: SA.pipeline, value: 'stream-consumer' }],
+    });
+    return {
+      workflowId: STREAM_CONSUMER_ID,
+      runId: h.firstExecutionRunId,
+      url: uiLink(config, STREAM_CONSUMER_ID),
+    };
+  });
+}
+
+export interface StreamStatus {
+  status: string;
+  totals?: StreamTotals;
+  /** The round in flight, from its last heartbeat. */
+  round?: ConsumeProgress & { attempt: number; lastFailure?: string };
+  url: string;
+}
+
+/** The consumer workflow's state, finished rounds' totals and the running round's progress and lag. */
+export function streamStatus(config: AppConfig): Promise<StreamStatus> {
+  return withClient(config, async (client) => {
+    const h = client.workflow.getHandle(STREAM_CONSUMER_ID);
+    const d = await h.describe();
+    const out: StreamStatus = { status: d.status.name, url: uiLink(config, STREAM_CONSUMER_ID) };
+    if (d.status.name === 'RUNNING') {
+      out.totals = await h.query<StreamTotals>('progress');
+      const pending = d.raw.pendingActivities?.[0];
+      const payload = pending?.heartbeatDetails?.payloads?.[0];
+      if (pending && payload) {
+        out.round = {
+          ...defaultPayloadConverter.fromPayload<ConsumeProgress>(payload),
+          attempt: pending.attempt ?? 1,
+          lastFailure: pending.lastFailure?.message ?? undefined,
+        };
+      }
+    } else if (d.status.name === 'COMPLETED') {
+      out.totals = (await h.result()) as StreamTotals;
+    }
+    return out;
+  });
+}
+
+export function formatStreamStatus(s: StreamStatus): string {
+  const lines = [`stream consumer: ${s.status}  ${s.url}`];
+  if (s.totals) {
+    lines.push(
+      `  finished rounds: ${s.totals.rounds}, messages ${s.totals.messages}, bars ${s.totals.bars}, dead-lettered ${s.totals.deadLettered}`,
+    );
+  }
+  if (s.round) {
+    lines.push(
+      `  this round (attempt ${s.round.attempt}): messages ${s.round.messages}, bars ${s.round.bars}, dead-lettered ${s.round.deadLettered}, lag ${s.round.lag ?? '?'}`,
+    );
+    if (s.round.lastFailure) lines.push(`  last failure: ${s.round.lastFailure}`);
+  }
+  return lines.join('\n');
+}
+
+export const marketSessionId = (date: string) => `market-session-${date}`;
+
+/** Starts the market session workflow of a Cairo trading date with the configured symbols and interval. */
+export function startMarketSession(
+  config: AppConfig,
+  opts: { date?: string; taskQueue?: string },
+): Promise<{ workflowId: string; url: string }> {
+  const date = opts.date ?? cairoDate(new Date());
+  if (!DATE.test(date)) throw new Error(`egx market: --date must be YYYY-MM-DD, got "${date}"`);
+  return withClient(config, async (client) => {
+    const workflowId = marketSessionId(date);
+    await client.workflow.start<typeof marketSessionWorkflow>('marketSessionWorkflow', {
+      taskQueue: opts.taskQueue ?? TASK_QUEUES.pipeline,
+      workflowId,
+      args: [{ tradingDate: date, symbols: config.market.symbols, pollMinutes: config.market.pollMinutes }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      typedSearchAttributes: [
+        { key: SA.pipeline, value: 'market-session' },
+        { key: SA.businessDate, value: date },
+      ],
+    });
+    return { workflowId, url: uiLink(config, workflowId) };
+  });
+}
+
+export type MarketAction = 'status' | 'pause' | 'resume' | 'poll-now' | 'symbols';
+
+/** Signals a running market session (pause, resume, poll-now, symbols) and returns its status afterwards. */
+export function controlMarketSession(
+  config: AppConfig,
+  opts: { date?: string; action: MarketAction; symbols?: string[] },
+): Promise<MarketSessionStatus> {
+  const date = opts.date ?? cairoDate(new Date());
+  return withClient(config, async (client) => {
+    const h = client.workflow.getHandle(marketSessionId(date));
+    const signal = { pause: 'pause', resume: 'resume', 'poll-now': 'pollNow', symbols: 'setSymbols' }[
+      opts.action as Exclude<MarketAction, 'status'>
+    ];
+    if (opts.action === 'symbols') {
+      if (!opts.symbols?.length) throw new Error('egx market symbols: give the tickers, e.g. COMI,ETEL');
+      await h.signal(signal, opts.symbols);
+    } else if (signal) await h.signal(signal);
+    const d = await h.describe();
+    return d.status.name === 'RUNNING'
+      ? h.query<MarketSessionStatus>('status')
+      : ((await h.result()) as MarketSessionStatus);
+  });
+}
+
+export function formatMarketStatus(s: MarketSessionStatus): string {
+  if (s.closed) return `market session ${s.tradingDate}: closed (${s.closed})`;
+  const lines = [
+    `market session ${s.tradingDate}${s.paused ? ' (PAUSED)' : ''}: ${s.polls} polls, ${s.bars} bars, last window ends ${s.lastPollEnd ?? '-'}`,
+    `  symbols: ${s.symbols.join(', ')}`,
+  ];
+  for (const f of s.lastFailures) lines.push(`  failed last poll: ${f.symbol}: ${f.reason}`);
+  for (const a of s.alerts)
+    lines.push(`  alert: ${a.symbol} failed ${a.failures} polls in a row (${a.reason})`);
+  return lines.join('\n');
+}
