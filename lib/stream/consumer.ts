@@ -34,6 +34,8 @@ export interface ConsumeOptions {
   /** How often lag is measured (default 1 s). */
   lagEveryMs?: number;
   maxBytesPerPartition?: number;
+  /** A member silent this long is dropped from the group and its partitions reassigned (default 30 s). */
+  sessionTimeoutMs?: number;
 }
 
 /**
@@ -65,7 +67,7 @@ export async function consumeBars(opts: ConsumeOptions): Promise<ConsumeProgress
   const consumer = kafka.consumer({
     groupId,
     maxWaitTimeInMs: 250,
-    sessionTimeout: 30_000,
+    sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
     maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
     // Failures stop this consumer; the caller (a Temporal activity) decides about retrying.
     retry: { retries: 2, restartOnFailure: () => Promise.resolve(false) },

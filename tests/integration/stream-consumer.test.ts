@@ -1,10 +1,16 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { openObjectStore } from '../../lib/adapters.js';
 import { createKafka, createKafkaPublisher } from '../../lib/bus/kafka.js';
 import type { BarMessage } from '../../lib/bus/message.js';
 import { loadConfig, type AppConfig } from '../../lib/config.js';
+import { LocalObjectStore } from '../../lib/lake/local.js';
 import { getText, type ObjectStore } from '../../lib/lake/types.js';
 import { SimulatorSource } from '../../lib/sources/simulator.js';
 import { consumeBars, dlqTopicOf } from '../../lib/stream/consumer.js';
@@ -13,6 +19,7 @@ import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/d
 import { bootstrapWarehouse } from '../../lib/warehouse/schema.js';
 import type { Warehouse } from '../../lib/warehouse/types.js';
 
+const CHILD = fileURLToPath(new URL('../support/consume-child.ts', import.meta.url));
 let config: AppConfig;
 let kafka: Kafka;
 let store: ObjectStore;
@@ -226,4 +233,71 @@ test('a consumer that dies between the object-store write and the warehouse writ
   const expected = bars.map(barKey).sort();
   expect((await archivedLines(topic)).map(barKey).sort()).toEqual(expected);
   expect((await warehouseKeys(topic)).sort()).toEqual(expected);
+});
+
+test('a consumer process killed with SIGKILL mid-batch and restarted loses and duplicates nothing', async () => {
+  const topic = await newTopic();
+  const bars = await tenThousandBars();
+  await produce(topic, bars);
+  const dir = mkdtempSync(join(tmpdir(), 'egx-kill-'));
+  const env = {
+    ...process.env,
+    BROKERS: config.kafka.brokers[0]!,
+    TOPIC: topic,
+    GROUP: `egx-sinks-${topic}`,
+    LAKE_DIR: join(dir, 'lake'),
+    DUCKDB_PATH: join(dir, 'egx.duckdb'),
+    HANG_AFTER_BATCHES: '4',
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error('the child never reached the middle of a batch')),
+      60_000,
+    );
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('MID-BATCH')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  child.kill('SIGKILL');
+  expect(await exited).toBe('SIGKILL');
+
+  const local = new LocalObjectStore(env.LAKE_DIR);
+  const restarted = await openDuckDbWarehouse(env.DUCKDB_PATH);
+  try {
+    const before = await restarted.query<{ N: number }>('SELECT COUNT(*) AS N FROM RAW.STREAM_BARS');
+    expect(before[0]!.N).toBeGreaterThan(0);
+    expect(before[0]!.N).toBeLessThan(10_000);
+    await consumeBars({
+      kafka,
+      topic,
+      groupId: env.GROUP,
+      sink: createBarSink({ store: local, warehouse: restarted }),
+      stopWhenIdleMs: 1500,
+    });
+    const rows = await restarted.query<{ K: string }>(
+      "SELECT SYMBOL || '|' || BAR_INTERVAL || '|' || strftime(TS, '%Y-%m-%dT%H:%M:%S.000Z') AS K FROM RAW.STREAM_BARS",
+    );
+    const expected = bars.map(barKey).sort();
+    expect(rows.map((r) => r.K).sort()).toEqual(expected);
+    const lines: BarMessage[] = [];
+    for await (const o of local.list('streaming/')) {
+      lines.push(
+        ...(await getText(local, o.key))
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as BarMessage),
+      );
+    }
+    expect(lines.map(barKey).sort()).toEqual(expected);
+  } finally {
+    await restarted.close();
+  }
 });
