@@ -9,6 +9,8 @@ import { readerForKey } from '../../lib/ingest/kinds.js';
 import { loadFile } from '../../lib/ingest/load-file.js';
 import { LocalObjectStore } from '../../lib/lake/local.js';
 import { runQualityChecks } from '../../lib/quality/gate.js';
+import { SimulatorSource } from '../../lib/sources/simulator.js';
+import { createBarSink } from '../../lib/stream/sink.js';
 import type { Warehouse } from '../../lib/warehouse/types.js';
 
 let wh: Warehouse;
@@ -45,4 +47,29 @@ test('the same loader and quality SQL run on Snowflake: rows land, bad rows are 
     ['valid_price_ranges', true],
     ['recent_data_present', true],
   ]);
+});
+
+test('the streaming sink runs on Snowflake too: bars upserted, the day rolled up, a re-delivery changes nothing', async () => {
+  const bars = await new SimulatorSource(3).fetchBars({
+    symbols: ['COMI'],
+    interval: '5m',
+    from: new Date('2025-11-30T08:00:00Z'),
+    to: new Date('2025-11-30T09:00:00Z'),
+  });
+  const sink = createBarSink({ store, warehouse: wh });
+  const batch = { origin: 'egx_market_data-0', entries: bars.map((bar, i) => ({ offset: String(i), bar })) };
+  expect(await sink.write(batch)).toEqual({ bars: 12, files: 1, dailyRows: 1 });
+  await sink.write(batch);
+  const [n] = await wh.query<{ N: number }>('SELECT COUNT(*) AS N FROM RAW.STREAM_BARS');
+  expect(n!.N).toBe(12);
+  const [day] = await wh.query(
+    "SELECT OPEN_PRICE, HIGH_PRICE, LOW_PRICE, CLOSE_PRICE, VOLUME FROM OPERATIONAL.TBL_STOCK_PRICE WHERE DATA_SOURCE = 'STREAMING_API'",
+  );
+  expect(day).toEqual({
+    OPEN_PRICE: bars[0]!.open,
+    HIGH_PRICE: Math.max(...bars.map((b) => b.high)),
+    LOW_PRICE: Math.min(...bars.map((b) => b.low)),
+    CLOSE_PRICE: bars.at(-1)!.close,
+    VOLUME: bars.reduce((s, b) => s + b.volume, 0),
+  });
 });

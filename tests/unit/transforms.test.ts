@@ -247,6 +247,80 @@ describe('transforms', () => {
     expect(html).not.toMatch(/<script/);
   });
 
+  test('MACD(12, 26, 9) matches a plain 200-day exponential average reference, across 200-row blocks', async () => {
+    // 450 trading days of a wavy, drifting close: the windows cross two block boundaries.
+    const long = Array.from(
+      { length: 450 },
+      (_, i) => Math.round((50 + 8 * Math.sin(i / 9) + 0.05 * i + 2 * Math.cos(i / 2.3)) * 100) / 100,
+    );
+    await wh.upsert(TBL_COMPANY, ['SYMBOL', 'COMPANY_NAME', 'SECTOR'], [['MMM', 'Mu', 'Banks']]);
+    const at = new Date('2024-02-01T00:00:00Z');
+    await wh.upsert(
+      TBL_STOCK_PRICE,
+      priceCols,
+      long.map((c, i) => ['MMM', day(i), 'yahoo', c, c + 1, c - 1, c, 1000, at]),
+    );
+    await buildAll();
+
+    // Weighted average of the last 200 values with weights (1 - 2/(n+1))^age, as the model defines it.
+    const ema = (xs: number[], n: number, i: number) => {
+      const beta = 1 - 2 / (n + 1);
+      let num = 0;
+      let den = 0;
+      for (let age = 0; age < 200 && i - age >= 0; age++) {
+        num += beta ** age * xs[i - age]!;
+        den += beta ** age;
+      }
+      return num / den;
+    };
+    const line = long.map((_, i) => (i >= 25 ? ema(long, 12, i) - ema(long, 26, i) : null));
+    const defined = line.slice(25) as number[];
+    const signal = line.map((_, i) => (i >= 33 ? ema(defined, 9, i - 25) : null));
+
+    const rows = await wh.query<{
+      MACD_12_26: number | null;
+      MACD_SIGNAL_9: number | null;
+      MACD_HISTOGRAM: number | null;
+    }>(
+      "SELECT macd_12_26, macd_signal_9, macd_histogram FROM GOLD.gold_fct_stock_daily_prices WHERE symbol = 'MMM' ORDER BY trade_date",
+    );
+    expect(rows).toHaveLength(450);
+    rows.forEach((r, i) => {
+      const [l, sig] = [line[i] ?? null, signal[i] ?? null];
+      if (l === null) expect(r.MACD_12_26).toBeNull();
+      else expect(r.MACD_12_26).toBeCloseTo(l, 9);
+      if (sig === null) expect(r.MACD_SIGNAL_9).toBeNull();
+      else {
+        expect(r.MACD_SIGNAL_9).toBeCloseTo(sig, 9);
+        expect(r.MACD_HISTOGRAM).toBeCloseTo(l! - sig, 9);
+      }
+    });
+    // The 200-day window is the textbook, all-history average to well within a cent's millionth.
+    const textbook = (xs: number[], n: number, i: number) => {
+      const beta = 1 - 2 / (n + 1);
+      let num = 0;
+      let den = 0;
+      for (let age = 0; age <= i; age++) {
+        num += beta ** age * xs[i - age]!;
+        den += beta ** age;
+      }
+      return num / den;
+    };
+    expect(
+      Math.abs(rows[449]!.MACD_12_26! - (textbook(long, 12, 449) - textbook(long, 26, 449))),
+    ).toBeLessThan(1e-6);
+    // A crossing of line and signal shows up as a histogram sign change.
+    expect(
+      rows.some(
+        (r, i) =>
+          i > 0 &&
+          r.MACD_HISTOGRAM !== null &&
+          rows[i - 1]!.MACD_HISTOGRAM !== null &&
+          Math.sign(r.MACD_HISTOGRAM) !== Math.sign(rows[i - 1]!.MACD_HISTOGRAM!),
+      ),
+    ).toBe(true);
+  });
+
   test('an incremental run appends new days and equals a full refresh of the same data', async () => {
     await buildAll();
     const facts = project.models.get('gold_fct_stock_daily_prices')!;

@@ -1,5 +1,5 @@
--- One row per symbol and trading day with change, range, moving averages, RSI, Bollinger Bands
--- and signals. Windows count trading days (rows), not calendar days.
+-- One row per symbol and trading day with change, range, moving averages, RSI, Bollinger Bands,
+-- MACD and signals. Windows count trading days (rows), not calendar days.
 with prices as (
     select
         p.*,
@@ -23,6 +23,83 @@ windowed as (
         avg(close_price) over (partition by symbol order by trade_date rows between 29 preceding and current row) as ma_30,
         avg(volume) over (partition by symbol order by trade_date rows between 6 preceding and current row) as volume_ma_7
     from prices
+),
+
+numbered as (
+    select windowed.*, row_number() over (partition by symbol order by trade_date) - 1 as rn
+    from windowed
+),
+
+-- MACD(12, 26, 9). Each exponential average (weight beta = 1 - 2/(n+1) per day back) runs over
+-- the last 200 trading days, where weights further back fall below 2e-7 of the total, so it needs
+-- no recursion: with rows in blocks of 200, the part of the window in the row's own block is a
+-- running sum of close * beta^-position, and the part in the previous block is that block's total
+-- less its running sum 200 rows back. Dividing by the weights' sum makes early values averages too.
+ema_sums as (
+    select
+        numbered.*,
+        floor(rn / 200) as blk,
+        rn - 200 * floor(rn / 200) as pos,
+        sum(close_price * power(13.0 / 11, rn - 200 * floor(rn / 200)))
+            over (partition by symbol, floor(rn / 200) order by rn rows between unbounded preceding and current row) as q12,
+        sum(close_price * power(27.0 / 25, rn - 200 * floor(rn / 200)))
+            over (partition by symbol, floor(rn / 200) order by rn rows between unbounded preceding and current row) as q26
+    from numbered
+),
+
+ema_blocks as (
+    select
+        symbol,
+        blk + 1 as next_blk,
+        max(case when pos = 199 then q12 end) as end12,
+        max(case when pos = 199 then q26 end) as end26
+    from ema_sums
+    group by symbol, blk
+),
+
+macd as (
+    select
+        s.*,
+        rn - 25 as mn,
+        case when rn >= 25 then
+            (power(11.0 / 13, pos) * q12
+                + coalesce(power(11.0 / 13, pos + 200) * (b.end12 - lag(q12, 200) over (partition by s.symbol order by rn)), 0))
+            * (2.0 / 13) / (1 - power(11.0 / 13, least(rn + 1, 200)))
+            - (power(25.0 / 27, pos) * q26
+                + coalesce(power(25.0 / 27, pos + 200) * (b.end26 - lag(q26, 200) over (partition by s.symbol order by rn)), 0))
+            * (2.0 / 27) / (1 - power(25.0 / 27, least(rn + 1, 200)))
+        end as macd_line
+    from ema_sums s
+    left join ema_blocks b on b.symbol = s.symbol and b.next_blk = s.blk
+),
+
+-- The signal line: the same 200-day exponential average (n = 9) of the MACD line, from its first value.
+signal_sums as (
+    select
+        macd.*,
+        floor(mn / 200) as sblk,
+        mn - 200 * floor(mn / 200) as spos,
+        sum(macd_line * power(1.25, mn - 200 * floor(mn / 200)))
+            over (partition by symbol, floor(mn / 200) order by rn rows between unbounded preceding and current row) as q9
+    from macd
+),
+
+signal_blocks as (
+    select symbol, sblk + 1 as next_blk, max(case when spos = 199 then q9 end) as end9
+    from signal_sums
+    group by symbol, sblk
+),
+
+indicators as (
+    select
+        s.*,
+        case when mn >= 8 then
+            (power(0.8, spos) * q9
+                + coalesce(power(0.8, spos + 200) * (b.end9 - lag(q9, 200) over (partition by s.symbol order by rn)), 0))
+            * 0.2 / (1 - power(0.8, least(mn + 1, 200)))
+        end as macd_signal
+    from signal_sums s
+    left join signal_blocks b on b.symbol = s.symbol and b.next_blk = s.sblk
 )
 
 select
@@ -52,6 +129,9 @@ select
     case when closes_20 = 20 then bb_middle end as bb_middle_20,
     case when closes_20 = 20 then bb_middle + 2 * bb_sigma end as bb_upper_20,
     case when closes_20 = 20 then bb_middle - 2 * bb_sigma end as bb_lower_20,
+    macd_line as macd_12_26,
+    macd_signal as macd_signal_9,
+    macd_line - macd_signal as macd_histogram,
     -- signals
     case
         when close_price > ma_7 and ma_7 > ma_30 then 'BULLISH'
@@ -64,4 +144,4 @@ select
         when volume < 0.5 * volume_ma_7 then 'LOW'
         else 'NORMAL'
     end as volume_signal
-from windowed
+from indicators
