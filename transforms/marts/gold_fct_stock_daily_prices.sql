@@ -25,20 +25,22 @@ windowed as (
     from prices
 ),
 
+-- MACD works on narrow rows (symbol, day, close): its windows sort less data; joined back at the end.
 numbered as (
-    select windowed.*, row_number() over (partition by symbol order by trade_date) - 1 as rn
-    from windowed
+    select symbol, trade_date, close_price, row_number() over (partition by symbol order by trade_date) - 1 as rn
+    from prices
 ),
 
 -- MACD(12, 26, 9). Each exponential average (weight beta = 1 - 2/(n+1) per day back) runs over
 -- the last 200 trading days, where weights further back fall below 2e-7 of the total, so it needs
--- no recursion: with rows in blocks of 200, the part of the window in the row's own block is a
--- running sum of close * beta^-position, and the part in the previous block is that block's total
--- less its running sum 200 rows back. Dividing by the weights' sum makes early values averages too.
+-- no recursion. With rows in blocks of 200 and pos the place in its block, q is the running sum of
+-- close * beta^-pos within the block (exponents stay below 200, so no overflow and no
+-- cancellation); the window's sum is the own block's part plus the previous block's tail:
+--   beta^pos * q + beta^(pos + 200) * (q at the previous block's end - q 200 rows back),
+-- divided by the sum of the weights, so that early values are averages too.
 ema_sums as (
     select
         numbered.*,
-        floor(rn / 200) as blk,
         rn - 200 * floor(rn / 200) as pos,
         sum(close_price * power(13.0 / 11, rn - 200 * floor(rn / 200)))
             over (partition by symbol, floor(rn / 200) order by rn rows between unbounded preceding and current row) as q12,
@@ -47,59 +49,66 @@ ema_sums as (
     from numbered
 ),
 
-ema_blocks as (
+ema_parts as (
     select
-        symbol,
-        blk + 1 as next_blk,
-        max(case when pos = 199 then q12 end) as end12,
-        max(case when pos = 199 then q26 end) as end26
+        ema_sums.*,
+        last_value(case when pos = 199 then q12 end ignore nulls)
+            over (partition by symbol order by rn rows between unbounded preceding and 1 preceding) as end12,
+        last_value(case when pos = 199 then q26 end ignore nulls)
+            over (partition by symbol order by rn rows between unbounded preceding and 1 preceding) as end26,
+        lag(q12, 200) over (partition by symbol order by rn) as back12,
+        lag(q26, 200) over (partition by symbol order by rn) as back26
     from ema_sums
-    group by symbol, blk
 ),
 
 macd as (
     select
-        s.*,
+        ema_parts.*,
         rn - 25 as mn,
         case when rn >= 25 then
-            (power(11.0 / 13, pos) * q12
-                + coalesce(power(11.0 / 13, pos + 200) * (b.end12 - lag(q12, 200) over (partition by s.symbol order by rn)), 0))
-            * (2.0 / 13) / (1 - power(11.0 / 13, least(rn + 1, 200)))
-            - (power(25.0 / 27, pos) * q26
-                + coalesce(power(25.0 / 27, pos + 200) * (b.end26 - lag(q26, 200) over (partition by s.symbol order by rn)), 0))
-            * (2.0 / 27) / (1 - power(25.0 / 27, least(rn + 1, 200)))
+            (power(11.0 / 13, pos) * q12 + coalesce(power(11.0 / 13, pos + 200) * (end12 - back12), 0))
+                * (2.0 / 13) / (1 - power(11.0 / 13, least(rn + 1, 200)))
+            - (power(25.0 / 27, pos) * q26 + coalesce(power(25.0 / 27, pos + 200) * (end26 - back26), 0))
+                * (2.0 / 27) / (1 - power(25.0 / 27, least(rn + 1, 200)))
         end as macd_line
-    from ema_sums s
-    left join ema_blocks b on b.symbol = s.symbol and b.next_blk = s.blk
+    from ema_parts
 ),
 
 -- The signal line: the same 200-day exponential average (n = 9) of the MACD line, from its first value.
 signal_sums as (
     select
         macd.*,
-        floor(mn / 200) as sblk,
         mn - 200 * floor(mn / 200) as spos,
         sum(macd_line * power(1.25, mn - 200 * floor(mn / 200)))
             over (partition by symbol, floor(mn / 200) order by rn rows between unbounded preceding and current row) as q9
     from macd
 ),
 
-signal_blocks as (
-    select symbol, sblk + 1 as next_blk, max(case when spos = 199 then q9 end) as end9
+signal_parts as (
+    select
+        signal_sums.*,
+        last_value(case when spos = 199 then q9 end ignore nulls)
+            over (partition by symbol order by rn rows between unbounded preceding and 1 preceding) as end9,
+        lag(q9, 200) over (partition by symbol order by rn) as back9
     from signal_sums
-    group by symbol, sblk
+),
+
+macd_signal as (
+    select
+        symbol,
+        trade_date,
+        macd_line,
+        case when mn >= 8 then
+            (power(0.8, spos) * q9 + coalesce(power(0.8, spos + 200) * (end9 - back9), 0))
+                * 0.2 / (1 - power(0.8, least(mn + 1, 200)))
+        end as macd_signal
+    from signal_parts
 ),
 
 indicators as (
-    select
-        s.*,
-        case when mn >= 8 then
-            (power(0.8, spos) * q9
-                + coalesce(power(0.8, spos + 200) * (b.end9 - lag(q9, 200) over (partition by s.symbol order by rn)), 0))
-            * 0.2 / (1 - power(0.8, least(mn + 1, 200)))
-        end as macd_signal
-    from signal_sums s
-    left join signal_blocks b on b.symbol = s.symbol and b.next_blk = s.sblk
+    select windowed.*, m.macd_line, m.macd_signal
+    from windowed
+    join macd_signal m on m.symbol = windowed.symbol and m.trade_date = windowed.trade_date
 )
 
 select
