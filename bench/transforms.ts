@@ -107,11 +107,19 @@ const full = await runAll(wh, project, 'bench-full', businessDate);
 console.log(
   `full: build ${full.buildSeconds.toFixed(2)} s, build + ${full.tests} tests ${full.seconds.toFixed(2)} s`,
 );
+const slowest = await wh.query<{ MODEL_NAME: string; SECONDS: number }>(
+  "SELECT MODEL_NAME, SECONDS FROM META.MODEL_RUNS WHERE RUN_ID = 'bench-full' ORDER BY SECONDS DESC LIMIT 4",
+);
+console.log(`  slowest: ${slowest.map((m) => `${m.MODEL_NAME} ${m.SECONDS.toFixed(2)} s`).join(', ')}`);
 for (let s = 0; s < symbols; s++) await wh.bulkInsert(TBL_STOCK_PRICE, cols, bars(s, days, days + 1));
 const inc = await runAll(wh, project, 'bench-incremental', day(days + 1));
 console.log(
   `incremental (one new day per symbol): build ${inc.buildSeconds.toFixed(2)} s, build + tests ${inc.seconds.toFixed(2)} s`,
 );
+const slowestInc = await wh.query<{ MODEL_NAME: string; SECONDS: number }>(
+  "SELECT MODEL_NAME, SECONDS FROM META.MODEL_RUNS WHERE RUN_ID = 'bench-incremental' ORDER BY SECONDS DESC LIMIT 4",
+);
+console.log(`  slowest: ${slowestInc.map((m) => `${m.MODEL_NAME} ${m.SECONDS.toFixed(2)} s`).join(', ')}`);
 await wh.close();
 
 let dbtSeconds: number | null = null;
