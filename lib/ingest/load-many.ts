@@ -1,7 +1,9 @@
 import { pooled } from '../util/pool.js';
 import type { ObjectStore } from '../lake/types.js';
 import type { Warehouse } from '../warehouse/types.js';
+import { loadPriceFilesInBulk } from './bulk-prices.js';
 import { readerForKey } from './kinds.js';
+import { priceFiles } from './prices.js';
 import { loadFile, type FileLoadResult, type LoadProgress } from './load-file.js';
 
 /** Every CSV key under `prefix`, in key order. */
@@ -28,9 +30,17 @@ export async function loadFiles(
   },
 ): Promise<FileLoadResult[]> {
   let done = 0;
-  return pooled(keys, opts.concurrency ?? 2, async (key) => {
+  const report = (r: FileLoadResult) => opts.onFile?.(r, done++);
+  // Clean plain-layout price files go through DuckDB's CSV reader in bulk; the rest row by row.
+  const prices = keys.filter((k) => readerForKey(k, opts.kind) === priceFiles);
+  const bulk = await loadPriceFilesInBulk(deps, prices, { ...opts, onFile: report });
+  const byKey = new Map(bulk.results.map((r) => [r.key, r]));
+  const rest = keys.filter((k) => !byKey.has(k));
+  const loaded = await pooled(rest, opts.concurrency ?? 2, async (key) => {
     const r = await loadFile(deps, readerForKey(key, opts.kind), key, opts);
-    opts.onFile?.(r, done++);
+    report(r);
     return r;
   });
+  for (const r of loaded) byKey.set(r.key, r);
+  return keys.map((k) => byKey.get(k)!);
 }

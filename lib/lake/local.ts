@@ -23,6 +23,11 @@ export class LocalObjectStore implements ObjectStore {
     this.location = pathToFileURL(this.root).href;
   }
 
+  /** The file that holds `key` (for readers that open files themselves, such as DuckDB's CSV reader). */
+  fileOf(key: string): string {
+    return this.path(key);
+  }
+
   private path(key: string): string {
     const p = resolve(this.root, key);
     if (!p.startsWith(this.root + sep))

@@ -137,6 +137,11 @@ export class DuckDbWarehouse implements Warehouse {
   // One connection: writes that stage and merge must not interleave.
   private writes: Promise<unknown> = Promise.resolve();
 
+  /** Runs `work` with no other write of this connection in between (it must not call upsert or bulkInsert itself). */
+  serialized<T>(work: () => Promise<T>): Promise<T> {
+    return this.exclusive(work);
+  }
+
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const next = this.writes.then(work, work);
     this.writes = next.catch(() => {});
