@@ -56,6 +56,9 @@ console.log(`generated ${symbols} files × ${days} days in ${genSeconds.toFixed(
 const wh = await openDuckDbWarehouse(join(dir, 'bench.duckdb'));
 await bootstrapWarehouse(wh);
 const keys = await listCsvKeys(store, 'batch/prices/');
+console.log(
+  `RSS before loading: ${Math.round(process.memoryUsage.rss() / 1024 / 1024)} MB (peak so far ${Math.round(peakRss / 1024 / 1024)} MB)`,
+);
 const t1 = performance.now();
 let done = 0;
 const results = await loadFiles({ store, warehouse: wh }, keys, {
