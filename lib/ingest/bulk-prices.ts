@@ -6,7 +6,6 @@ import { DuckDbWarehouse } from '../warehouse/duckdb.js';
 import { LOADED_FILES, TBL_STOCK_PRICE } from '../warehouse/schema.js';
 import { matchedCountSql, mergeSql } from '../warehouse/sql.js';
 import type { Warehouse } from '../warehouse/types.js';
-import { pooled } from '../util/pool.js';
 import { detectDailyFormat, symbolFromKey, type DailyFormat } from './daily-bars.js';
 import type { FileLoadResult } from './load-file.js';
 import { sniffEncoding } from './text-stream.js';
@@ -22,7 +21,7 @@ import { sniffEncoding } from './text-stream.js';
 
 const FAST_FORMATS = new Set(['ohlcv', 'yahoo']);
 /** CSV bytes staged per statement: big batches amortise each statement, and bound the memory staging takes. */
-const BATCH_BYTES = 32 * 1024 * 1024;
+const BATCH_BYTES = 16 * 1024 * 1024;
 const NUMERIC = ['open', 'high', 'low', 'close', 'volume', 'prevClose', 'turnover'] as const;
 
 interface Candidate {
@@ -103,13 +102,13 @@ function candidate(key: string, path: string, s: Scan): Candidate | undefined {
 function typedSql(f: DailyFormat): string {
   const text = (field: string) => {
     const i = f.columns[field as keyof DailyFormat['columns']];
-    // The CSV reader gives NULL for an empty cell.
-    return i === undefined ? undefined : `coalesce(trim(c${i}), '')`;
+    return i === undefined ? undefined : `T${i}`;
   };
   const date = text('date')!;
+  // Each value is cast once; later expressions reuse it by its alias.
   const out = [
     `try_cast(${date} AS DATE) AS TRADE_DATE`,
-    `(length(${date}) = 10 AND try_cast(${date} AS DATE) IS NOT NULL) AS OK_DATE`,
+    `(length(${date}) = 10 AND TRADE_DATE IS NOT NULL) AS OK_DATE`,
   ];
   for (const field of NUMERIC) {
     const t = text(field);
@@ -119,8 +118,7 @@ function typedSql(f: DailyFormat): string {
       continue;
     }
     out.push(`try_cast(nullif(${t}, '') AS DOUBLE) AS V_${name}`);
-    const number = `(isfinite(try_cast(${t} AS DOUBLE)) AND NOT contains(${t}, '_'))`;
-    out.push(`(${t} = '' OR ${number}) AS OK_${name}`);
+    out.push(`(${t} = '' OR (isfinite(V_${name}) AND NOT contains(${t}, '_'))) AS OK_${name}`);
   }
   return out.join(', ');
 }
@@ -137,6 +135,24 @@ function rowSelectSql(f: DailyFormat, files: string, runId: string, loadedAt: st
     V_PREVCLOSE AS PREV_CLOSE, CAST(round(V_VOLUME) AS BIGINT) AS VOLUME, V_TURNOVER AS TURNOVER,
     m.SOURCE_KEY, s.rowid - m.FIRST + 2 AS SOURCE_LINE, ${lit(runId)} AS RUN_ID, CAST(${lit(loadedAt)} AS TIMESTAMP) AS LOADED_AT
     FROM BULK_PRICE_STAGE s JOIN (VALUES ${files}) m(F, SOURCE_KEY, SYMBOL, FIRST) ON m.F = s.F`;
+}
+
+/** Starts `fn` for every item, at most `limit` at a time, and returns one promise per item, in order. */
+function eachLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R>[] {
+  const results = items.map(() => {
+    let settle!: { resolve: (r: R) => void; reject: (e: unknown) => void };
+    const promise = new Promise<R>((resolve, reject) => (settle = { resolve, reject }));
+    return { promise, settle };
+  });
+  let next = 0;
+  const runner = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!).then(results[i]!.settle.resolve, results[i]!.settle.reject);
+    }
+  };
+  for (let k = 0; k < Math.min(limit, items.length); k++) void runner();
+  return results.map((r) => r.promise);
 }
 
 /**
@@ -162,7 +178,7 @@ export async function loadPriceFilesInBulk(
       )
     ).map((r) => [r.SOURCE_KEY, r.ETAG]),
   );
-  const found = await pooled(keys, 8, async (key) => {
+  const inspect = async (key: string) => {
     const path = store.fileOf(key);
     // DuckDB would read glob characters in a path as a pattern; a missing file is the row loader's to report.
     const s = /[*?[\]{}']/.test(path) ? undefined : await scan(path).catch(() => undefined);
@@ -184,42 +200,43 @@ export async function loadPriceFilesInBulk(
     }
     const c = candidate(key, path, s);
     return c ? { key, candidate: c } : { key, rest: true as const };
-  });
-  const groups = new Map<string, Candidate[]>();
-  for (const f of found) {
+  };
+
+  // Files are inspected ahead (8 at a time) while DuckDB loads the batches already formed.
+  const inspected = eachLimited(keys, 8, inspect);
+  const pending = new Map<string, { batch: Candidate[]; bytes: number }>();
+  const flush = async (header: string) => {
+    const p = pending.get(header);
+    if (!p || p.batch.length === 0) return;
+    pending.delete(header);
+    const loaded = await loadBatch(warehouse, p.batch, opts);
+    for (const c of p.batch) {
+      const r = loaded.get(c.key);
+      if (r) {
+        results.push(r);
+        opts.onFile?.(r);
+      } else rest.push(c.key);
+    }
+  };
+  for (const next of inspected) {
+    const f = await next;
     if ('skipped' in f && f.skipped) {
       results.push(f.skipped);
       opts.onFile?.(f.skipped);
     } else if ('candidate' in f && f.candidate) {
-      const g = groups.get(f.candidate.header) ?? [];
-      g.push(f.candidate);
-      groups.set(f.candidate.header, g);
+      const c = f.candidate;
+      const p = pending.get(c.header) ?? { batch: [], bytes: 0 };
+      if (p.bytes + c.bytes > BATCH_BYTES && p.batch.length > 0) {
+        await flush(c.header);
+        pending.set(c.header, { batch: [c], bytes: c.bytes });
+      } else {
+        p.batch.push(c);
+        p.bytes += c.bytes;
+        pending.set(c.header, p);
+      }
     } else rest.push(f.key);
   }
-
-  for (const group of groups.values()) {
-    let batch: Candidate[] = [];
-    let bytes = 0;
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const loaded = await loadBatch(warehouse, batch, opts);
-      for (const c of batch) {
-        const r = loaded.get(c.key);
-        if (r) {
-          results.push(r);
-          opts.onFile?.(r);
-        } else rest.push(c.key);
-      }
-      batch = [];
-      bytes = 0;
-    };
-    for (const c of group) {
-      if (bytes + c.bytes > BATCH_BYTES) await flush();
-      batch.push(c);
-      bytes += c.bytes;
-    }
-    await flush();
-  }
+  for (const header of [...pending.keys()]) await flush(header);
   return { results, rest };
 }
 
@@ -242,9 +259,11 @@ async function loadBatch(
     // with blank or multi-line rows never get here).
     await wh.execute(
       `CREATE OR REPLACE TEMP TABLE BULK_PRICE_STAGE AS
-       SELECT filename AS F, ${typedSql(format)}
-       FROM read_csv([${batch.map((c) => lit(c.path)).join(', ')}], header = true, filename = true, auto_detect = false,
-                     delim = ',', quote = '"', escape = '"', columns = {${columns}})`,
+       SELECT F, ${typedSql(format)} FROM (
+         -- The CSV reader gives NULL for an empty cell.
+         SELECT filename AS F, ${Array.from({ length: width }, (_, i) => `coalesce(trim(c${i}), '') AS T${i}`).join(', ')}
+         FROM read_csv([${batch.map((c) => lit(c.path)).join(', ')}], header = true, filename = true, auto_detect = false,
+                       delim = ',', quote = '"', escape = '"', columns = {${columns}}))`,
     );
     try {
       const checks = await wh.query<{ F: string; N: number; BAD: number; DATES: number; FIRST: number }>(
@@ -265,7 +284,14 @@ async function loadBatch(
         )
         .join(', ');
       const source = `(${rowSelectSql(format, files, opts.runId, stamp)})`;
-      const [matched] = await wh.query<{ N: number }>(matchedCountSql(TBL_STOCK_PRICE, source));
+      // A first load of these symbols from this vendor matches nothing: skip counting then.
+      const symbols = clean.map((c) => lit(symbolFromKey(c.key))).join(', ');
+      const [any] = await wh.query<{ N: number }>(
+        `SELECT COUNT(*) AS N FROM (SELECT 1 FROM OPERATIONAL.TBL_STOCK_PRICE WHERE DATA_SOURCE = ${lit(format.id)} AND SYMBOL IN (${symbols}) LIMIT 1)`,
+      );
+      const [matched] = any?.N
+        ? await wh.query<{ N: number }>(matchedCountSql(TBL_STOCK_PRICE, source))
+        : [{ N: 0 }];
       const cols = TBL_STOCK_PRICE.columns.map((c) => c.name);
       const perFileUpdated = new Map<string, number>();
       if ((matched?.N ?? 0) === 0) {

