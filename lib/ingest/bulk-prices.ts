@@ -251,13 +251,13 @@ async function loadBatch(
   const stamp = loadedAt.toISOString().replace('T', ' ').replace('Z', '');
   const columns = Array.from({ length: width }, (_, i) => `'c${i}': 'VARCHAR'`).join(', ');
   const out = new Map<string, FileLoadResult>();
-  const loaded = await wh.serialized(async () => {
+  const loaded = await wh.serialized(async (db) => {
     // Files are read in the order given and rows kept in file order, so a row's place in the
     // staged table gives its line (header on line 1; files with blank or multi-line rows never get here).
     // One pass: DuckDB reads the files (in the order given, rows in file order) and casts each
     // cell once; a row's place in the staged table then gives its line (header on line 1; files
     // with blank or multi-line rows never get here).
-    await wh.execute(
+    await db.execute(
       `CREATE OR REPLACE TEMP TABLE BULK_PRICE_STAGE AS
        SELECT F, ${typedSql(format)} FROM (
          -- The CSV reader gives NULL for an empty cell.
@@ -266,7 +266,7 @@ async function loadBatch(
                        delim = ',', quote = '"', escape = '"', columns = {${columns}}))`,
     );
     try {
-      const checks = await wh.query<{ F: string; N: number; BAD: number; DATES: number; FIRST: number }>(
+      const checks = await db.query<{ F: string; N: number; BAD: number; DATES: number; FIRST: number }>(
         `SELECT F, COUNT(*) AS N, MIN(rowid) AS FIRST, SUM(CASE WHEN ${VALID_ROW} THEN 0 ELSE 1 END) AS BAD,
                 COUNT(DISTINCT TRADE_DATE) AS DATES
          FROM BULK_PRICE_STAGE GROUP BY F`,
@@ -286,25 +286,25 @@ async function loadBatch(
       const source = `(${rowSelectSql(format, files, opts.runId, stamp)})`;
       // A first load of these symbols from this vendor matches nothing: skip counting then.
       const symbols = clean.map((c) => lit(symbolFromKey(c.key))).join(', ');
-      const [any] = await wh.query<{ N: number }>(
+      const [any] = await db.query<{ N: number }>(
         `SELECT COUNT(*) AS N FROM (SELECT 1 FROM OPERATIONAL.TBL_STOCK_PRICE WHERE DATA_SOURCE = ${lit(format.id)} AND SYMBOL IN (${symbols}) LIMIT 1)`,
       );
       const [matched] = any?.N
-        ? await wh.query<{ N: number }>(matchedCountSql(TBL_STOCK_PRICE, source))
+        ? await db.query<{ N: number }>(matchedCountSql(TBL_STOCK_PRICE, source))
         : [{ N: 0 }];
       const cols = TBL_STOCK_PRICE.columns.map((c) => c.name);
       const perFileUpdated = new Map<string, number>();
       if ((matched?.N ?? 0) === 0) {
-        await wh.execute(
+        await db.execute(
           `INSERT INTO ${TBL_STOCK_PRICE.schema}.${TBL_STOCK_PRICE.name} (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM ${source}`,
         );
       } else {
-        const per = await wh.query<{ SOURCE_KEY: string; N: number }>(
+        const per = await db.query<{ SOURCE_KEY: string; N: number }>(
           `SELECT s.SOURCE_KEY, COUNT(*) AS N FROM ${source} s JOIN OPERATIONAL.TBL_STOCK_PRICE t
              ON t.SYMBOL = s.SYMBOL AND t.TRADE_DATE = s.TRADE_DATE AND t.DATA_SOURCE = s.DATA_SOURCE GROUP BY s.SOURCE_KEY`,
         );
         for (const p of per) perFileUpdated.set(p.SOURCE_KEY, p.N);
-        await wh.execute(mergeSql(TBL_STOCK_PRICE, source, cols));
+        await db.execute(mergeSql(TBL_STOCK_PRICE, source, cols));
       }
       return clean.map((c) => {
         const n = byPath.get(c.path)!.N;
@@ -312,7 +312,7 @@ async function loadBatch(
         return { c, n, updated };
       });
     } finally {
-      await wh.execute('DROP TABLE IF EXISTS BULK_PRICE_STAGE');
+      await db.execute('DROP TABLE IF EXISTS BULK_PRICE_STAGE');
     }
   });
   if (loaded.length === 0) return out;

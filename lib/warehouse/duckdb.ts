@@ -22,7 +22,7 @@ export async function withDuckDb<T>(
 ): Promise<T> {
   const wh = await openDuckDbWarehouse(path);
   try {
-    return await work(async (sql) => (await wh.connection.runAndReadAll(sql)).getRows());
+    return await work(async (sql) => (await wh.query(sql)).map((row) => Object.values(row)));
   } finally {
     await wh.close();
   }
@@ -132,14 +132,54 @@ function toJs(value: DuckDBValue, typeId: DuckDBTypeId): unknown {
   return value;
 }
 
+/** Statements on one connection, for work inside a serialised section. */
+export interface DuckDbSession {
+  execute(sql: string, params?: SqlValue[]): Promise<void>;
+  query<T extends Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T[]>;
+}
+
+async function runOn(conn: DuckDBConnection, sql: string, params: SqlValue[]): Promise<void> {
+  await conn.run(sql, params as never);
+}
+
+async function queryOn<T extends Record<string, unknown>>(
+  conn: DuckDBConnection,
+  sql: string,
+  params: SqlValue[],
+): Promise<T[]> {
+  const reader = await conn.runAndReadAll(sql, params as never);
+  const names = reader.columnNames().map((n) => n.toUpperCase());
+  const types = reader.columnTypes().map((t) => t.typeId);
+  return reader
+    .getRows()
+    .map((row) => Object.fromEntries(row.map((v, i) => [names[i], toJs(v, types[i]!)])) as T);
+}
+
+/**
+ * A DuckDB connection may run one statement at a time, and the pipeline's activities run
+ * concurrently. So every write goes through the main connection one after another (staging,
+ * merges and transactions never interleave), and every read runs on a connection of its own,
+ * seeing committed data.
+ */
 export class DuckDbWarehouse implements Warehouse {
   readonly dialect = 'duckdb' as const;
-  // One connection: writes that stage and merge must not interleave.
   private writes: Promise<unknown> = Promise.resolve();
+  private readonly session: DuckDbSession;
 
-  /** Runs `work` with no other write of this connection in between (it must not call upsert or bulkInsert itself). */
-  serialized<T>(work: () => Promise<T>): Promise<T> {
-    return this.exclusive(work);
+  constructor(
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+    readonly path: string,
+  ) {
+    this.session = {
+      execute: (sql, params = []) => runOn(this.connection, sql, params),
+      query: (sql, params = []) => queryOn(this.connection, sql, params),
+    };
+  }
+
+  /** Runs `work` on the main connection with no other write in between; `work` must use the session it is given. */
+  serialized<T>(work: (db: DuckDbSession) => Promise<T>): Promise<T> {
+    return this.exclusive(() => work(this.session));
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -148,23 +188,17 @@ export class DuckDbWarehouse implements Warehouse {
     return next;
   }
 
-  constructor(
-    private readonly instance: DuckDBInstance,
-    readonly connection: DuckDBConnection,
-    readonly path: string,
-  ) {}
-
   async execute(sql: string, params: SqlValue[] = []): Promise<void> {
-    await this.connection.run(sql, params as never);
+    await this.exclusive(() => this.session.execute(sql, params));
   }
 
   async query<T extends Record<string, unknown>>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    const reader = await this.connection.runAndReadAll(sql, params as never);
-    const names = reader.columnNames().map((n) => n.toUpperCase());
-    const types = reader.columnTypes().map((t) => t.typeId);
-    return reader
-      .getRows()
-      .map((row) => Object.fromEntries(row.map((v, i) => [names[i], toJs(v, types[i]!)])) as T);
+    const conn = await this.instance.connect();
+    try {
+      return await queryOn<T>(conn, sql, params);
+    } finally {
+      conn.closeSync();
+    }
   }
 
   /** Temporary staging tables by (table, staged columns), one name each per connection. */
@@ -188,7 +222,7 @@ export class DuckDbWarehouse implements Warehouse {
     const stagedDefs = columns.flatMap((c, i) =>
       batch.constants.has(i) ? [] : [`${c} ${STAGE_TYPE[types[i]!]}`],
     );
-    await this.execute(`CREATE OR REPLACE TEMP TABLE ${name} (${stagedDefs.join(', ')})`);
+    await this.session.execute(`CREATE OR REPLACE TEMP TABLE ${name} (${stagedDefs.join(', ')})`);
     const app = await this.connection.createAppender(name);
     try {
       for (const chunk of batch.chunks) app.appendDataChunk(chunk);
@@ -212,7 +246,7 @@ export class DuckDbWarehouse implements Warehouse {
       if (rows.length === 0) return 0;
       const source = await this.stage(table, columns, prepared);
       try {
-        await this.execute(
+        await this.session.execute(
           `INSERT INTO ${qualified(table)} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${source}`,
         );
       } catch (e) {
@@ -233,10 +267,10 @@ export class DuckDbWarehouse implements Warehouse {
       const source = await this.stage(table, columns, prepared);
       try {
         // Writes are serialised on this connection, so the count and the MERGE see the same table.
-        const [matched] = await this.query<{ N: number }>(matchedCountSql(table, source));
+        const [matched] = await this.session.query<{ N: number }>(matchedCountSql(table, source));
         const updated = matched?.N ?? 0;
         // All-new rows (the common case: a new file or day) need no MERGE, only an insert.
-        await this.execute(
+        await this.session.execute(
           updated === 0
             ? `INSERT INTO ${qualified(table)} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${source}`
             : mergeSql(table, source, columns),
@@ -254,12 +288,12 @@ export class DuckDbWarehouse implements Warehouse {
   /** Runs statements as one transaction, serialised with the other writes on this connection. */
   async atomically(statements: string[]): Promise<void> {
     return this.exclusive(async () => {
-      await this.execute('BEGIN TRANSACTION');
+      await this.session.execute('BEGIN TRANSACTION');
       try {
-        for (const s of statements) await this.execute(s);
-        await this.execute('COMMIT');
+        for (const s of statements) await this.session.execute(s);
+        await this.session.execute('COMMIT');
       } catch (e) {
-        await this.execute('ROLLBACK').catch(() => {});
+        await this.session.execute('ROLLBACK').catch(() => {});
         throw e;
       }
     });
