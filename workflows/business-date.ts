@@ -1,5 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { workflowInfo } from '@temporalio/workflow';
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { SA } from '../temporal-config/search-attribute-keys.js';
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
@@ -26,4 +27,12 @@ export function businessDateOf(input: { businessDate?: string }): string | undef
 /** The nominal time of a schedule-started run, or undefined. */
 export function scheduledStart(): Date | undefined {
   return workflowInfo().typedSearchAttributes.get(SCHEDULED_START);
+}
+
+/** Sets the pipeline and business-date search attributes on this run, however it was started (schedule, CLI, backfill). */
+export function tagRun(pipeline: string, businessDate?: string): void {
+  upsertSearchAttributes([
+    { key: SA.pipeline, value: pipeline },
+    ...(businessDate ? [{ key: SA.businessDate, value: businessDate }] : []),
+  ]);
 }

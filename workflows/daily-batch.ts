@@ -3,7 +3,7 @@ import type { BatchActivities } from '../activities/batch.js';
 import type { HealthActivities } from '../activities/health.js';
 import type { FileLoadResult } from '../lib/ingest/load-file.js';
 import type { QualityCheckResult } from '../lib/quality/gate.js';
-import { businessDateOf, scheduledStart } from './business-date.js';
+import { businessDateOf, scheduledStart, tagRun } from './business-date.js';
 import { pooled } from './concurrency.js';
 import { transformsWorkflow, type TransformsOutput } from './transforms.js';
 
@@ -58,6 +58,7 @@ const health = proxyActivities<HealthActivities>({
  */
 export async function dailyBatchWorkflow(input: DailyBatchInput = {}): Promise<DailyBatchOutput> {
   const businessDate = businessDateOf(input);
+  tagRun('daily-batch', businessDate);
   if (!businessDate)
     throw ApplicationFailure.nonRetryable(
       'no business date: pass businessDate or start from the schedule',

@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { HealthActivities } from '../activities/health.js';
 import type { CheckResult, HealthComponent } from '../lib/health/report.js';
+import { tagRun } from './business-date.js';
 
 export interface HealthCheckInput {
   /** Attempts per component before it counts as down (default 2). */
@@ -16,6 +17,7 @@ export interface HealthCheckOutput {
  * fails with type HealthCheckFailed, a message naming what is down, and the full report as details.
  */
 export async function healthCheckWorkflow(input: HealthCheckInput = {}): Promise<HealthCheckOutput> {
+  tagRun('health');
   const act = proxyActivities<HealthActivities>({
     startToCloseTimeout: '1 minute',
     retry: { maximumAttempts: input.attempts ?? 2, initialInterval: '1 second' },

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { MarketActivities, PollResult } from '../activities/market.js';
 import type { Interval } from '../lib/bus/message.js';
-import { businessDateOf } from './business-date.js';
+import { businessDateOf, tagRun } from './business-date.js';
 
 export interface MarketSessionInput {
   /** Cairo trading date 'YYYY-MM-DD' (default: the schedule's date). */
@@ -72,6 +72,7 @@ const act = proxyActivities<MarketActivities>({
  */
 export async function marketSessionWorkflow(input: MarketSessionInput): Promise<MarketSessionStatus> {
   const tradingDate = businessDateOf({ businessDate: input.tradingDate });
+  tagRun('market-session', tradingDate);
   const status: MarketSessionStatus = {
     tradingDate,
     symbols: input.symbols,

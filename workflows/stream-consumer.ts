@@ -2,6 +2,7 @@ import { continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo }
 import type { StreamActivities } from '../activities/stream.js';
 import type { ConsumeProgress } from '../lib/stream/consumer.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
+import { tagRun } from './business-date.js';
 
 export interface StreamConsumerInput {
   /** Kafka consumer group (default `egx-sinks`): offsets, and so progress, belong to it. */
@@ -34,6 +35,7 @@ export const streamProgressQuery = defineQuery<StreamTotals>('progress');
  * details. Continues as new when the history grows.
  */
 export async function streamConsumerWorkflow(input: StreamConsumerInput = {}): Promise<StreamTotals> {
+  tagRun('stream-consumer');
   const roundSeconds = input.roundSeconds ?? 600;
   const act = proxyActivities<StreamActivities>({
     taskQueue: input.activityTaskQueue ?? TASK_QUEUES.stream,

@@ -2,7 +2,7 @@ import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@tempora
 import type { TransformActivities } from '../activities/transforms.js';
 import type { ModelBuildResult, TestResult } from '../lib/transforms/build.js';
 import type { StreamingFreshness } from '../lib/quality/streaming-freshness.js';
-import { businessDateOf, scheduledStart } from './business-date.js';
+import { businessDateOf, scheduledStart, tagRun } from './business-date.js';
 import { inDependencyOrder, pooled } from './concurrency.js';
 
 export interface TransformsInput {
@@ -39,6 +39,7 @@ const act = proxyActivities<TransformActivities>({
  */
 export async function transformsWorkflow(input: TransformsInput = {}): Promise<TransformsOutput> {
   const businessDate = businessDateOf(input);
+  tagRun('transforms', businessDate);
   if (!businessDate)
     throw ApplicationFailure.nonRetryable(
       'no business date: pass businessDate or start from the schedule',

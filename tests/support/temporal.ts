@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Workflow } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { ensureSearchAttributes } from '../../temporal-config/search-attributes.js';
 
 type CreateOptions = {
   supportsTimeSkipping: boolean;
@@ -34,6 +35,7 @@ export function useTimeSkippingWorkflows(workflowsPath: string): {
   const ctx = {} as { env: TestWorkflowEnvironment; bundle: WorkflowBundle };
   beforeAll(async () => {
     ctx.env = await timeSkippingEnv(inject('testServerAddress'));
+    await ensureSearchAttributes(ctx.env.connection, 'default');
     ctx.bundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
   });
   afterAll(async () => ctx.env?.teardown());

@@ -4,6 +4,7 @@ import { describe, expect, test, vi } from 'vitest';
 import type { MarketActivities } from '../../activities/market.js';
 import { egxCalendar } from '../../lib/market/calendar.js';
 import { sessionPlan } from '../../lib/market/session.js';
+import { SA } from '../../temporal-config/search-attribute-keys.js';
 import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.js';
 import {
   pauseSignal,
@@ -120,7 +121,11 @@ describe('marketSessionWorkflow', () => {
       await skipTo(open + 47 * minute); // 10:35 … 10:45 skipped
       await h.signal(resumeSignal);
       await h.signal(setSymbolsSignal, ['COMI', 'SWDY', 'SWDY']);
-      return h.result();
+      const result = await h.result();
+      // However it was started, the run carries its pipeline and date for searches in the Web UI.
+      const tags = (await h.describe()).typedSearchAttributes;
+      expect([tags.get(SA.pipeline), tags.get(SA.businessDate)]).toEqual(['market-session', date]);
+      return result;
     });
     const at = (m: number) => new Date(open + m * minute).toISOString();
     expect(windows.slice(0, 4).map((w) => [w.from, w.to, w.symbols.join(',')])).toEqual([
