@@ -17,6 +17,13 @@ import {
   streamStatus,
   type MarketAction,
 } from './stream.js';
+import {
+  applyPipelineSchedules,
+  backfillSchedule,
+  controlSchedule,
+  formatScheduleRows,
+  listPipelineSchedules,
+} from './schedules.js';
 import { runTransforms } from './transforms.js';
 import { cairoDate } from '../workflows/business-date.js';
 
@@ -142,6 +149,43 @@ program
     });
     console.log(formatMarketStatus(status));
   });
+
+program
+  .command('schedules <action> [id]')
+  .description(
+    'apply (create or update the pipeline schedules, printing what changed), list, pause|unpause|trigger <id>, backfill <id> --from --to',
+  )
+  .option('--from <YYYY-MM-DD>', 'backfill: first Cairo date')
+  .option('--to <YYYY-MM-DD>', 'backfill: last Cairo date')
+  .option('--note <text>', 'pause/unpause: why (shown in the Web UI)')
+  .action(
+    async (action: string, id: string | undefined, opts: { from?: string; to?: string; note?: string }) => {
+      const config = loadConfig();
+      if (action === 'apply') {
+        for (const r of await applyPipelineSchedules(config)) console.log(`${r.outcome.padEnd(9)} ${r.id}`);
+        return;
+      }
+      if (action === 'list') {
+        console.log(formatScheduleRows(await listPipelineSchedules(config)));
+        return;
+      }
+      if (!id) throw new Error(`egx schedules ${action}: give the schedule ID (see egx schedules list)`);
+      if (action === 'pause' || action === 'unpause' || action === 'trigger') {
+        await controlSchedule(config, id, action, opts.note);
+        console.log(`${action}d ${id}`.replace('triggerd', 'triggered'));
+      } else if (action === 'backfill') {
+        if (!opts.from || !opts.to) throw new Error('egx schedules backfill: give --from and --to');
+        await backfillSchedule(config, id, opts.from, opts.to);
+        console.log(
+          `backfill of ${id} from ${opts.from} to ${opts.to} requested; runs appear in the Web UI one after another`,
+        );
+      } else {
+        throw new Error(
+          `egx schedules: unknown action "${action}" (expected apply, list, pause, unpause, trigger or backfill)`,
+        );
+      }
+    },
+  );
 
 program.parseAsync().catch((e: unknown) => {
   if (e instanceof ConfigInvalidError) {

@@ -5,6 +5,7 @@ import type { AppConfig } from '../lib/config.js';
 import { healthProbes } from '../lib/health/probes.js';
 import { timed, type CheckResult } from '../lib/health/report.js';
 import { describeCluster } from '../temporal-config/cluster.js';
+import { connectClient } from '../temporal-config/connection.js';
 import { SA } from '../temporal-config/search-attributes.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
 import type { HealthCheckOutput, healthCheckWorkflow } from '../workflows/health.js';
@@ -60,7 +61,7 @@ export async function runHealth(
   const { address, namespace, uiUrl } = config.temporal;
   let connection: Connection | undefined;
   const temporal = await timed('temporal', async () => {
-    connection = await Connection.connect({ address, connectTimeout: 3000 });
+    connection = await connectClient(config, 3000);
     return describeCluster(connection, namespace);
   });
   try {

@@ -1,4 +1,5 @@
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { Client, WorkflowFailedError } from '@temporalio/client';
+import { connectClient } from '../temporal-config/connection.js';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AppConfig } from '../lib/config.js';
 import { SA } from '../temporal-config/search-attributes.js';
@@ -20,7 +21,7 @@ export async function runDailyBatch(
 ): Promise<DailyBatchOutput> {
   const businessDate = opts.date ?? cairoDate(new Date());
   if (!DATE.test(businessDate)) throw new Error(`egx run: --date must be YYYY-MM-DD, got "${businessDate}"`);
-  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
+  const connection = await connectClient(config);
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const workflowId = `daily-batch-${businessDate}`;

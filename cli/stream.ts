@@ -1,4 +1,5 @@
-import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
+import { Client, WorkflowIdConflictPolicy } from '@temporalio/client';
+import { connectClient } from '../temporal-config/connection.js';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { AppConfig } from '../lib/config.js';
 import type { ConsumeProgress } from '../lib/stream/consumer.js';
@@ -12,7 +13,7 @@ export const STREAM_CONSUMER_ID = 'egx-stream-consumer';
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 async function withClient<T>(config: AppConfig, work: (c: Client) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
+  const connection = await connectClient(config);
   try {
     return await work(new Client({ connection, namespace: config.temporal.namespace }));
   } finally {

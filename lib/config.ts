@@ -28,6 +28,12 @@ export const DEFAULT_SYMBOLS = [
 const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().regex(hostPort, 'expected host:port').default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // A remote cluster or Temporal Cloud: mTLS client certificate and key (files), a CA bundle, or an API key.
+  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CA_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
   TEMPORAL_UI_URL: z
     .url({ message: 'expected a URL such as http://127.0.0.1:8233' })
     .default('http://127.0.0.1:8233'),
@@ -109,7 +115,14 @@ export type SnowflakeConfig = Omit<SnowflakeSettings, 'privateKey' | 'bulkChunkR
 };
 
 export interface AppConfig {
-  temporal: { address: string; namespace: string; uiUrl: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    uiUrl: string;
+    /** Set for a TLS connection (mTLS when cert and key are given). */
+    tls?: { certPath?: string; keyPath?: string; caPath?: string };
+    apiKey?: string;
+  };
   kafka: { brokers: string[]; topic: string };
   /** How polled bars reach the sinks: through Kafka and the consumer, or directly. */
   bus: 'kafka' | 'direct';
@@ -151,6 +164,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const e = parsed.data;
   const problems: string[] = [];
+  if (Boolean(e.TEMPORAL_TLS_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_KEY_PATH)) {
+    problems.push('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH: set both or neither');
+  }
   if (Boolean(e.AWS_ACCESS_KEY_ID) !== Boolean(e.AWS_SECRET_ACCESS_KEY)) {
     problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both or neither');
   }
@@ -170,6 +186,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
+      // An API key or a certificate implies TLS; TEMPORAL_TLS=true alone gives TLS with the system CAs.
+      tls:
+        e.TEMPORAL_TLS === 'false'
+          ? undefined
+          : e.TEMPORAL_TLS === 'true' ||
+              e.TEMPORAL_API_KEY ||
+              e.TEMPORAL_TLS_CERT_PATH ||
+              e.TEMPORAL_TLS_CA_PATH
+            ? {
+                certPath: e.TEMPORAL_TLS_CERT_PATH,
+                keyPath: e.TEMPORAL_TLS_KEY_PATH,
+                caPath: e.TEMPORAL_TLS_CA_PATH,
+              }
+            : undefined,
+      apiKey: e.TEMPORAL_API_KEY,
     },
     kafka: { brokers: e.KAFKA_BOOTSTRAP_SERVERS, topic: e.KAFKA_TOPIC },
     bus: e.BUS,

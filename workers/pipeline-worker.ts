@@ -12,6 +12,7 @@ import type { ObjectStore } from '../lib/lake/types.js';
 import { createDirectPublisher } from '../lib/stream/direct.js';
 import { createBarSink } from '../lib/stream/sink.js';
 import type { Warehouse } from '../lib/warehouse/types.js';
+import { connectNative } from '../temporal-config/connection.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -83,5 +84,5 @@ export async function createStreamWorker(
 }
 
 export async function connectWorker(config: AppConfig): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: config.temporal.address });
+  return connectNative(config);
 }

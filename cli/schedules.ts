@@ -1,0 +1,143 @@
+import { Client, ScheduleOverlapPolicy, type Connection } from '@temporalio/client';
+import type { AppConfig } from '../lib/config.js';
+import { cairoWallClock } from '../lib/market/calendar.js';
+import { connectClient } from '../temporal-config/connection.js';
+import {
+  applySchedules,
+  pipelineSchedules,
+  SCHEDULE_TIMEZONE,
+  type ApplyOutcome,
+  type ScheduleSettings,
+} from '../temporal-config/schedules.js';
+import { ensureSearchAttributes } from '../temporal-config/search-attributes.js';
+
+async function withClient<T>(config: AppConfig, work: (c: Client) => Promise<T>): Promise<T> {
+  const connection = await connectClient(config);
+  try {
+    return await work(new Client({ connection, namespace: config.temporal.namespace }));
+  } finally {
+    await connection.close();
+  }
+}
+
+const settingsOf = (config: AppConfig, extra: Partial<ScheduleSettings> = {}): ScheduleSettings => ({
+  symbols: config.market.symbols,
+  pollMinutes: config.market.pollMinutes,
+  ...extra,
+});
+
+/** `egx schedules apply`: creates or updates the pipeline's schedules; a second apply changes nothing. */
+export function applyPipelineSchedules(
+  config: AppConfig,
+  extra: Partial<ScheduleSettings> = {},
+): Promise<{ id: string; outcome: ApplyOutcome }[]> {
+  return withClient(config, async (client) => {
+    // Runs set these attributes; a namespace without them would fail every run's first task.
+    await ensureSearchAttributes(client.connection as Connection, config.temporal.namespace).catch(
+      (e: Error) => {
+        throw new Error(
+          `egx schedules: the search attributes EgxPipeline, EgxBusinessDate, EgxSymbols are missing and could not be added (${e.message}); on Temporal Cloud add them in the namespace settings`,
+        );
+      },
+    );
+    return applySchedules(client, pipelineSchedules(settingsOf(config, extra)));
+  });
+}
+
+const cairo = new Intl.DateTimeFormat('en-GB', {
+  timeZone: SCHEDULE_TIMEZONE,
+  weekday: 'short',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+export interface ScheduleRow {
+  id: string;
+  paused: boolean;
+  note?: string;
+  /** The next few fire times (UTC). */
+  next: Date[];
+  lastRun?: { at: Date; workflowId: string };
+  why?: string;
+}
+
+/** `egx schedules list`: the pipeline's schedules with their next fire times. */
+export function listPipelineSchedules(
+  config: AppConfig,
+  extra: Partial<ScheduleSettings> = {},
+): Promise<ScheduleRow[]> {
+  return withClient(config, async (client) => {
+    const rows: ScheduleRow[] = [];
+    for (const s of pipelineSchedules(settingsOf(config, extra))) {
+      const d = await client.schedule.getHandle(s.options.scheduleId).describe();
+      const last = d.info.recentActions.at(-1);
+      rows.push({
+        id: s.options.scheduleId,
+        paused: d.state.paused,
+        note: d.state.note,
+        next: d.info.nextActionTimes,
+        lastRun: last ? { at: last.takenAt, workflowId: last.action.workflow.workflowId } : undefined,
+        why: s.why,
+      });
+    }
+    return rows;
+  });
+}
+
+export function formatScheduleRows(rows: ScheduleRow[]): string {
+  return rows
+    .map((r) =>
+      [
+        `${r.id}${r.paused ? `  PAUSED${r.note ? ` (${r.note})` : ''}` : ''}`,
+        `  next (Cairo): ${
+          r.next
+            .slice(0, 3)
+            .map((t) => cairo.format(t))
+            .join('; ') || '-'
+        }`,
+        `  last run: ${r.lastRun ? `${cairo.format(r.lastRun.at)} ${r.lastRun.workflowId}` : '-'}`,
+        ...(r.why ? [`  ${r.why}`] : []),
+      ].join('\n'),
+    )
+    .join('\n');
+}
+
+export type ScheduleAction = 'pause' | 'unpause' | 'trigger';
+
+/** `egx schedules pause|unpause|trigger <id>`. */
+export function controlSchedule(
+  config: AppConfig,
+  id: string,
+  action: ScheduleAction,
+  note?: string,
+): Promise<void> {
+  return withClient(config, async (client) => {
+    const h = client.schedule.getHandle(id);
+    if (action === 'pause') await h.pause(note ?? 'paused with egx schedules pause');
+    else if (action === 'unpause') await h.unpause(note ?? 'unpaused with egx schedules unpause');
+    else await h.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+  });
+}
+
+/**
+ * `egx schedules backfill <id> --from --to`: Temporal's own schedule backfill, one run per fire time
+ * in (from, to], one after another; each run processes the date of its fire time.
+ */
+export function backfillSchedule(config: AppConfig, id: string, from: string, to: string): Promise<void> {
+  const midnight = (s: string, what: string, plusDays = 0) => {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+    if (!m) throw new Error(`egx schedules backfill: ${what} must be YYYY-MM-DD, got "${s}"`);
+    return cairoWallClock(+m[1]!, +m[2]!, +m[3]! + plusDays);
+  };
+  // The server takes fire times in (start, end]: every one on the Cairo days from..to.
+  const start = new Date(midnight(from, '--from').getTime() - 1);
+  const end = new Date(midnight(to, '--to', 1).getTime() - 1);
+  if (end <= start) throw new Error('egx schedules backfill: --to must not be before --from');
+  return withClient(config, (client) =>
+    client.schedule.getHandle(id).backfill({ start, end, overlap: ScheduleOverlapPolicy.BUFFER_ALL }),
+  );
+}
