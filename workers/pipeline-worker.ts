@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createBatchActivities } from '../activities/batch.js';
 import { createHealthActivities } from '../activities/health.js';
+import { createMaintenanceActivities } from '../activities/maintenance.js';
 import { createMarketActivities } from '../activities/market.js';
 import { createStreamActivities } from '../activities/stream.js';
 import { createTransformActivities } from '../activities/transforms.js';
@@ -51,6 +52,7 @@ export async function createPipelineWorker(
       ...createBatchActivities({ store, warehouse, artifactsDir: config.artifactsDir }),
       ...createMarketActivities({ source: openMarketSource(config, store), publisher }),
       ...createTransformActivities({ warehouse, store, projectDir: TRANSFORMS_DIR, docsDir: config.docsDir }),
+      ...createMaintenanceActivities({ store, warehouse }),
     },
     // Lets in-flight activities finish (and commit what they did) when the worker stops.
     shutdownGraceTime: '10 seconds',

@@ -4,3 +4,4 @@ export { healthCheckWorkflow } from './health.js';
 export { marketSessionWorkflow } from './market-session.js';
 export { transformsWorkflow } from './transforms.js';
 export { streamConsumerWorkflow } from './stream-consumer.js';
+export { weeklyMaintenanceWorkflow } from './maintenance.js';

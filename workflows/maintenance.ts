@@ -1,0 +1,51 @@
+import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { MaintenanceActivities } from '../activities/maintenance.js';
+import type { ArchiveResult } from '../lib/ops/archive.js';
+import { businessDateOf, cairoDate, scheduledStart, tagRun } from './business-date.js';
+import { transformsWorkflow, type TransformsOutput } from './transforms.js';
+
+export interface MaintenanceInput {
+  businessDate?: string;
+  /** Streamed bars older than this many days are archived and deleted (default 360). */
+  retentionDays?: number;
+}
+
+export interface MaintenanceOutput {
+  businessDate: string;
+  transforms: Pick<TransformsOutput, 'built' | 'tests'>;
+  archive: ArchiveResult;
+  optimise: string;
+}
+
+const act = proxyActivities<MaintenanceActivities>({
+  startToCloseTimeout: '1 hour',
+  retry: { initialInterval: '30 seconds', maximumAttempts: 3 },
+});
+
+/**
+ * Weekly maintenance (Saturday 02:00 Cairo, the market closed): a full refresh of every model, then
+ * streamed bars older than the retention archived to the object store (deleted only once the
+ * archive reads back), then storage optimised.
+ */
+export async function weeklyMaintenanceWorkflow(input: MaintenanceInput = {}): Promise<MaintenanceOutput> {
+  const businessDate = businessDateOf(input) ?? cairoDate(workflowInfo().startTime);
+  tagRun('maintenance', businessDate);
+  const runId = workflowInfo().workflowId;
+  const transforms = await executeChild(transformsWorkflow, {
+    workflowId: `${runId}-transforms`,
+    args: [{ businessDate, fullRefresh: true }],
+  });
+  const asOf = (scheduledStart() ?? workflowInfo().startTime).toISOString();
+  const archive = await act.archiveOldStreamedBars({
+    asOf,
+    retentionDays: input.retentionDays ?? 360,
+    runId,
+  });
+  const optimise = await act.optimiseWarehouse();
+  return {
+    businessDate,
+    transforms: { built: transforms.built, tests: transforms.tests },
+    archive,
+    optimise,
+  };
+}
