@@ -199,6 +199,21 @@ export const TEST_RESULTS: TableDef = {
   key: ['RUN_ID', 'MODEL_NAME', 'TEST_NAME'],
 };
 
+/** Alerts by problem: when it was first and last seen, last sent, and how often it recurred unsent. */
+export const ALERTS: TableDef = {
+  schema: 'META',
+  name: 'ALERTS',
+  columns: [
+    c('ALERT_KEY', 'VARCHAR', false),
+    c('TITLE', 'VARCHAR'),
+    c('FIRST_AT', 'TIMESTAMP'),
+    c('LAST_AT', 'TIMESTAMP'),
+    c('LAST_SENT_AT', 'TIMESTAMP'),
+    c('SUPPRESSED', 'BIGINT'),
+  ],
+  key: ['ALERT_KEY'],
+};
+
 /** One row per model build per run. */
 export const MODEL_RUNS: TableDef = {
   schema: 'META',
@@ -230,6 +245,7 @@ export const ALL_TABLES: TableDef[] = [
   RUN_LOG,
   TEST_RESULTS,
   MODEL_RUNS,
+  ALERTS,
 ];
 
 /** Creates every schema and table the pipeline owns; safe to run on every start. */
