@@ -78,6 +78,26 @@ const envSchema = z.object({
   REPLAY_DIR: z.string().min(1).optional(),
   REPLAY_PREFIX: z.string().min(1).default('streaming/'),
   REPLAY_SPEED: z.coerce.number().positive().default(1),
+  // Alerts: a Slack-compatible webhook and/or e-mail through SMTP; repeats of a problem are grouped.
+  ALERT_WEBHOOK_URL: z
+    .url({ message: 'expected a URL such as https://hooks.slack.com/services/…' })
+    .optional(),
+  ALERT_EMAIL_TO: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .optional(),
+  ALERT_EMAIL_FROM: z.string().min(3).default('egx-pipeline@localhost'),
+  ALERT_GROUP_MINUTES: z.coerce.number().int().min(0).default(60),
+  SMTP_HOST: z.string().min(1).optional(),
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(587),
+  SMTP_SECURE: z.enum(['true', 'false']).default('false'),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASSWORD: z.string().min(1).optional(),
   TRADINGVIEW_URL: z
     .string()
     .regex(/^wss?:\/\//, 'expected a ws:// or wss:// URL')
@@ -144,6 +164,19 @@ export interface AppConfig {
     credentials?: { accessKeyId: string; secretAccessKey: string };
   };
   warehouse: { kind: 'duckdb' | 'snowflake'; duckdbPath: string; snowflake?: SnowflakeConfig };
+  alerts: {
+    webhookUrl?: string;
+    email?: {
+      host: string;
+      port: number;
+      secure: boolean;
+      user?: string;
+      password?: string;
+      from: string;
+      to: string[];
+    };
+    groupMinutes: number;
+  };
   /** Local logs and artifacts the daily run prunes. */
   artifactsDir: string;
   /** Local copy of the generated model docs. */
@@ -167,6 +200,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (Boolean(e.TEMPORAL_TLS_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_KEY_PATH)) {
     problems.push('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH: set both or neither');
   }
+  if (e.ALERT_EMAIL_TO?.length && !e.SMTP_HOST)
+    problems.push('SMTP_HOST: required when ALERT_EMAIL_TO is set');
   if (Boolean(e.AWS_ACCESS_KEY_ID) !== Boolean(e.AWS_SECRET_ACCESS_KEY)) {
     problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both or neither');
   }
@@ -204,6 +239,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     kafka: { brokers: e.KAFKA_BOOTSTRAP_SERVERS, topic: e.KAFKA_TOPIC },
     bus: e.BUS,
+    alerts: {
+      webhookUrl: e.ALERT_WEBHOOK_URL,
+      email:
+        e.ALERT_EMAIL_TO?.length && e.SMTP_HOST
+          ? {
+              host: e.SMTP_HOST,
+              port: e.SMTP_PORT,
+              secure: e.SMTP_SECURE === 'true',
+              user: e.SMTP_USER,
+              password: e.SMTP_PASSWORD,
+              from: e.ALERT_EMAIL_FROM,
+              to: e.ALERT_EMAIL_TO,
+            }
+          : undefined,
+      groupMinutes: e.ALERT_GROUP_MINUTES,
+    },
     market: {
       source: e.MARKET_SOURCE,
       symbols: e.EGX_SYMBOLS,

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createAlertActivities } from '../activities/alerts.js';
 import { createBatchActivities } from '../activities/batch.js';
 import { createHealthActivities } from '../activities/health.js';
 import { createMaintenanceActivities } from '../activities/maintenance.js';
@@ -42,6 +43,7 @@ export async function createPipelineWorker(
     config.bus === 'direct'
       ? createDirectPublisher({ sink: createBarSink({ store, warehouse }), store })
       : createKafkaPublisher(createKafka(config.kafka, { clientId: 'egx-poller' }), config.kafka.topic);
+  const alerts = createAlertActivities({ config, warehouse });
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -50,7 +52,19 @@ export async function createPipelineWorker(
     activities: {
       ...createHealthActivities(config),
       ...createBatchActivities({ store, warehouse, artifactsDir: config.artifactsDir }),
-      ...createMarketActivities({ source: openMarketSource(config, store), publisher }),
+      ...alerts,
+      ...createMarketActivities({
+        source: openMarketSource(config, store),
+        publisher,
+        alert: async (a) => {
+          await alerts.sendAlert({
+            title: `market source: ${a.symbol} failed ${a.failures} polls in a row`,
+            where: `market session ${a.tradingDate}, poll ending ${a.at}`,
+            error: a.reason,
+            key: `market:${a.symbol}:failing`,
+          });
+        },
+      }),
       ...createTransformActivities({ warehouse, store, projectDir: TRANSFORMS_DIR, docsDir: config.docsDir }),
       ...createMaintenanceActivities({ store, warehouse }),
     },

@@ -3,6 +3,7 @@ import type { BatchActivities } from '../activities/batch.js';
 import type { HealthActivities } from '../activities/health.js';
 import type { FileLoadResult } from '../lib/ingest/load-file.js';
 import type { QualityCheckResult } from '../lib/quality/gate.js';
+import { alertOnFailure } from './alerting.js';
 import { businessDateOf, scheduledStart, tagRun } from './business-date.js';
 import { pooled } from './concurrency.js';
 import { transformsWorkflow, type TransformsOutput } from './transforms.js';
@@ -57,6 +58,10 @@ const health = proxyActivities<HealthActivities>({
  * new batch files → load them (bounded parallelism) → data-quality gate → clean up old artifacts.
  */
 export async function dailyBatchWorkflow(input: DailyBatchInput = {}): Promise<DailyBatchOutput> {
+  return alertOnFailure('daily-batch', businessDateOf(input), () => runDailyBatch(input));
+}
+
+async function runDailyBatch(input: DailyBatchInput = {}): Promise<DailyBatchOutput> {
   const businessDate = businessDateOf(input);
   tagRun('daily-batch', businessDate);
   if (!businessDate)

@@ -1,6 +1,7 @@
 import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { MaintenanceActivities } from '../activities/maintenance.js';
 import type { ArchiveResult } from '../lib/ops/archive.js';
+import { alertOnFailure } from './alerting.js';
 import { businessDateOf, cairoDate, scheduledStart, tagRun } from './business-date.js';
 import { transformsWorkflow, type TransformsOutput } from './transforms.js';
 
@@ -28,6 +29,10 @@ const act = proxyActivities<MaintenanceActivities>({
  * archive reads back), then storage optimised.
  */
 export async function weeklyMaintenanceWorkflow(input: MaintenanceInput = {}): Promise<MaintenanceOutput> {
+  return alertOnFailure('maintenance', businessDateOf(input), () => runMaintenance(input));
+}
+
+async function runMaintenance(input: MaintenanceInput = {}): Promise<MaintenanceOutput> {
   const businessDate = businessDateOf(input) ?? cairoDate(workflowInfo().startTime);
   tagRun('maintenance', businessDate);
   const runId = workflowInfo().workflowId;

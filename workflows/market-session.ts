@@ -10,6 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { MarketActivities, PollResult } from '../activities/market.js';
 import type { Interval } from '../lib/bus/message.js';
+import { alertOnFailure } from './alerting.js';
 import { businessDateOf, tagRun } from './business-date.js';
 
 export interface MarketSessionInput {
@@ -71,6 +72,12 @@ const act = proxyActivities<MarketActivities>({
  * history grows.
  */
 export async function marketSessionWorkflow(input: MarketSessionInput): Promise<MarketSessionStatus> {
+  return alertOnFailure('market-session', businessDateOf({ businessDate: input.tradingDate }), () =>
+    runMarketSession(input),
+  );
+}
+
+async function runMarketSession(input: MarketSessionInput): Promise<MarketSessionStatus> {
   const tradingDate = businessDateOf({ businessDate: input.tradingDate });
   tagRun('market-session', tradingDate);
   const status: MarketSessionStatus = {

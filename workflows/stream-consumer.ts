@@ -2,6 +2,7 @@ import { continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo }
 import type { StreamActivities } from '../activities/stream.js';
 import type { ConsumeProgress } from '../lib/stream/consumer.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
+import { alert } from './alerting.js';
 import { tagRun } from './business-date.js';
 
 export interface StreamConsumerInput {
@@ -58,6 +59,15 @@ export async function streamConsumerWorkflow(input: StreamConsumerInput = {}): P
     totals.bars += r.bars;
     totals.deadLettered += r.deadLettered;
     totals.lag = r.lag;
+    if (r.deadLettered > 0) {
+      await alert({
+        title: `${r.deadLettered} market-data message(s) dead-lettered`,
+        where: `stream consumer ${workflowInfo().workflowId}, consumer group ${input.groupId ?? 'egx-sinks'}`,
+        error:
+          "messages that could not be decoded or validated went to the dead-letter topic; the reason is in each message's x-dlq-reason header",
+        key: 'stream:dlq',
+      });
+    }
     if (input.stopWhenIdleSeconds !== undefined && r.lag === 0) return totals;
     if (workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof streamConsumerWorkflow>({ ...input, totals });

@@ -2,6 +2,7 @@ import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@tempora
 import type { TransformActivities } from '../activities/transforms.js';
 import type { ModelBuildResult, TestResult } from '../lib/transforms/build.js';
 import type { StreamingFreshness } from '../lib/quality/streaming-freshness.js';
+import { alert, alertOnFailure } from './alerting.js';
 import { businessDateOf, scheduledStart, tagRun } from './business-date.js';
 import { inDependencyOrder, pooled } from './concurrency.js';
 
@@ -38,6 +39,10 @@ const act = proxyActivities<TransformActivities>({
  * the run naming the model and the test; warnings are reported.
  */
 export async function transformsWorkflow(input: TransformsInput = {}): Promise<TransformsOutput> {
+  return alertOnFailure('transforms', businessDateOf(input), () => runTransforms(input));
+}
+
+async function runTransforms(input: TransformsInput = {}): Promise<TransformsOutput> {
   const businessDate = businessDateOf(input);
   tagRun('transforms', businessDate);
   if (!businessDate)
@@ -51,7 +56,15 @@ export async function transformsWorkflow(input: TransformsInput = {}): Promise<T
     ? await act.checkStreamedDataFreshness({ asOf, hours: 6 })
     : ({ status: 'not_checked', detail: 'no schedule time or asOf given' } as const);
   // Stale streaming is reported, not fatal: the models still reflect the batch data.
-  if (streaming.status === 'stale') log.warn('streamed data is stale', { detail: streaming.detail });
+  if (streaming.status === 'stale') {
+    log.warn('streamed data is stale', { detail: streaming.detail });
+    await alert({
+      title: 'streamed market data is stale',
+      where: `transforms ${businessDate}, streaming freshness check`,
+      error: streaming.detail,
+      key: 'streaming:stale',
+    });
+  }
   const models = await act.planTransforms({ select: input.select });
   const limit = input.maxParallel ?? 3;
   const built = await inDependencyOrder(models, limit, (m) =>

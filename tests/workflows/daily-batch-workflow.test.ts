@@ -1,3 +1,4 @@
+import type { AlertActivities } from '../../activities/alerts.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -32,7 +33,7 @@ const check = (name: string, passed = true): QualityCheckResult => ({
   detail: passed ? 'ok' : 'bad things',
 });
 
-type Acts = BatchActivities & Pick<HealthActivities, 'checkKafka'> & TransformActivities;
+type Acts = BatchActivities & Pick<HealthActivities, 'checkKafka'> & TransformActivities & AlertActivities;
 function activities(keys: string[], overrides: Partial<Acts> = {}): Acts {
   return {
     listNewBatchFiles: vi.fn(async () => ({ keys, unchanged: 2 })),
@@ -53,6 +54,7 @@ function activities(keys: string[], overrides: Partial<Acts> = {}): Acts {
       status: 'stale' as const,
       detail: 'no streamed bar arrived',
     })),
+    sendAlert: vi.fn(async () => ({ sent: ['webhook'], grouped: false })),
     generateTransformDocs: vi.fn(async () => ({ models: 1, keys: ['docs/index.html'] })),
     ...overrides,
   };
@@ -145,6 +147,35 @@ describe('dailyBatchWorkflow', () => {
     expect(acts.cleanupArtifacts).not.toHaveBeenCalled();
     expect(acts.recordRun).toHaveBeenLastCalledWith(
       expect.objectContaining({ status: 'failed', detail: expect.stringContaining('valid_price_ranges') }),
+    );
+    // Someone is told: what failed, where, the error, and which run (the activity adds the link).
+    expect(acts.sendAlert).toHaveBeenCalledTimes(1);
+    expect(acts.sendAlert).toHaveBeenCalledWith({
+      title: 'daily-batch 2026-01-14 failed',
+      where: expect.stringMatching(/^workflow dailyBatchWorkflow-/),
+      error: 'data-quality gate failed: valid_price_ranges: bad things (3 failing of 100)',
+      key: 'daily-batch:failed:QualityGateFailed',
+      workflowId: expect.stringMatching(/^dailyBatchWorkflow-/),
+      runId: expect.any(String),
+    });
+  });
+
+  test('a failing transform test in the child run is alerted once, by the daily batch, naming the child and activity', async () => {
+    const acts = activities([], {
+      testTransformModel: vi.fn(async () => {
+        throw ApplicationFailure.nonRetryable('warehouse unreachable', 'WarehouseDown');
+      }),
+    });
+    await run(acts).catch(() => undefined);
+    expect(acts.sendAlert).toHaveBeenCalledTimes(1);
+    expect(acts.sendAlert).toHaveBeenCalledWith(
+      expect.objectContaining({
+        where: expect.stringMatching(
+          /, child dailyBatchWorkflow-.*-transforms, activity testTransformModel$/,
+        ),
+        error: 'warehouse unreachable',
+        key: 'daily-batch:failed:WarehouseDown',
+      }),
     );
   });
 

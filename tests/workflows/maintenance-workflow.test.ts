@@ -1,3 +1,4 @@
+import type { AlertActivities } from '../../activities/alerts.js';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { expect, test, vi } from 'vitest';
@@ -10,7 +11,7 @@ import { runWorkflow, useTimeSkippingWorkflows } from '../support/temporal.js';
 const ctx = useTimeSkippingWorkflows(WORKFLOWS_PATH);
 
 function activities(events: string[], archiveFails = false) {
-  const transforms: TransformActivities = {
+  const transforms: TransformActivities & AlertActivities = {
     planTransforms: vi.fn(async () => [{ name: 'stg_a', layer: 'staging' as const, refs: [] }]),
     buildTransformModel: vi.fn(async ({ model, fullRefresh }: { model: string; fullRefresh?: boolean }) => {
       events.push(`build ${model}${fullRefresh ? ' (full refresh)' : ''}`);
@@ -18,6 +19,7 @@ function activities(events: string[], archiveFails = false) {
     }),
     testTransformModel: vi.fn(async () => []),
     checkStreamedDataFreshness: vi.fn(async () => ({ status: 'market_closed' as const, detail: '' })),
+    sendAlert: vi.fn(async () => ({ sent: ['webhook'], grouped: false })),
     generateTransformDocs: vi.fn(async () => ({ models: 1, keys: [] })),
   };
   const maintenance: MaintenanceActivities = {

@@ -1,3 +1,4 @@
+import type { AlertActivities } from '../../activities/alerts.js';
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, test, vi } from 'vitest';
@@ -34,7 +35,8 @@ async function nextDate(weekday: number): Promise<string> {
 function activities() {
   const windows: { from: string; to: string; symbols: string[] }[] = [];
   const alerts: unknown[] = [];
-  const acts: MarketActivities = {
+  const acts: MarketActivities & AlertActivities = {
+    sendAlert: vi.fn(async () => ({ sent: ['webhook'], grouped: false })),
     alertSymbolFailing: vi.fn(async (a: unknown) => void alerts.push(a)),
     planMarketSession: vi.fn(async ({ date }: { date: string }) => sessionPlan(date, cal)),
     pollMarket: vi.fn(async ({ from, to, symbols }: { from: string; to: string; symbols: string[] }) => {
@@ -140,6 +142,31 @@ describe('marketSessionWorkflow', () => {
     expect(out).toMatchObject({ paused: false, symbols: ['COMI', 'SWDY'], polls: windows.length });
     // 3 polls before the resume, 10:50 … 14:30 (45 polls), one after the close.
     expect(windows).toHaveLength(3 + 45 + 1);
+  });
+
+  test('a run cancelled while it waits for the open sends no alert', async () => {
+    const { acts } = activities();
+    const taskQueue = `market-cancel-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: ctx.env.nativeConnection,
+      taskQueue,
+      workflowBundle: ctx.bundle,
+      activities: acts,
+    });
+    await worker.runUntil(async () => {
+      const h = await ctx.env.client.workflow.start<typeof marketSessionWorkflow>('marketSessionWorkflow', {
+        taskQueue,
+        workflowId: `market-cancel-${randomUUID()}`,
+        args: [{ tradingDate: await nextDate(3), symbols: ['COMI'] }],
+      });
+      // Planned, now asleep until the open: no activity in flight.
+      while (!(acts.planMarketSession as ReturnType<typeof vi.fn>).mock.calls.length)
+        await new Promise((r) => setTimeout(r, 20));
+      await h.cancel();
+      await expect(h.result()).rejects.toThrow(/cancel/i);
+    });
+    expect(acts.sendAlert).not.toHaveBeenCalled();
+    expect(acts.pollMarket).not.toHaveBeenCalled();
   });
 
   test('continues as new when the history grows, carrying its counts and window', async () => {

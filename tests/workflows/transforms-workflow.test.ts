@@ -1,3 +1,4 @@
+import type { AlertActivities } from '../../activities/alerts.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -25,7 +26,9 @@ const pass = (model: string, test = 'not_null(x)'): TestResult => ({
   sample: '',
 });
 
-function activities(overrides: Partial<TransformActivities> = {}): TransformActivities {
+function activities(
+  overrides: Partial<TransformActivities & AlertActivities> = {},
+): TransformActivities & AlertActivities {
   return {
     planTransforms: vi.fn(async () => plan),
     buildTransformModel: vi.fn(async ({ model }: { model: string }) => ({
@@ -39,6 +42,7 @@ function activities(overrides: Partial<TransformActivities> = {}): TransformActi
       status: 'stale' as const,
       detail: 'no streamed bar arrived',
     })),
+    sendAlert: vi.fn(async () => ({ sent: ['webhook'], grouped: false })),
     generateTransformDocs: vi.fn(async () => ({
       models: 3,
       keys: ['docs/index.html', 'docs/manifest.json'],
