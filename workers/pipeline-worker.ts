@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createAlertActivities } from '../activities/alerts.js';
+import { createBackfillActivities } from '../activities/backfill.js';
 import { createBatchActivities } from '../activities/batch.js';
 import { createHealthActivities } from '../activities/health.js';
 import { createMaintenanceActivities } from '../activities/maintenance.js';
@@ -67,6 +68,11 @@ export async function createPipelineWorker(
       }),
       ...createTransformActivities({ warehouse, store, projectDir: TRANSFORMS_DIR, docsDir: config.docsDir }),
       ...createMaintenanceActivities({ store, warehouse }),
+      // Backfills write history straight to the sinks, whatever the bus: old bars need no broker.
+      ...createBackfillActivities({
+        source: openMarketSource(config, store),
+        publisher: createDirectPublisher({ sink: createBarSink({ store, warehouse }), store }),
+      }),
     },
     // Lets in-flight activities finish (and commit what they did) when the worker stops.
     shutdownGraceTime: '10 seconds',

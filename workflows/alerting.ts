@@ -16,7 +16,7 @@ const act = proxyActivities<AlertActivities>({
 });
 
 /** The innermost cause of a failure: its type, message, and the activity or child run it came from. */
-function rootCause(err: unknown): { type: string; message: string; where: string[] } {
+export function rootCause(err: unknown): { type: string; message: string; where: string[] } {
   const where: string[] = [];
   let e: unknown = err;
   for (;;) {

@@ -5,3 +5,4 @@ export { marketSessionWorkflow } from './market-session.js';
 export { transformsWorkflow } from './transforms.js';
 export { streamConsumerWorkflow } from './stream-consumer.js';
 export { weeklyMaintenanceWorkflow } from './maintenance.js';
+export { backfillChunkWorkflow, backfillWorkflow } from './backfill.js';
