@@ -24,6 +24,13 @@ import {
   formatScheduleRows,
   listPipelineSchedules,
 } from './schedules.js';
+import {
+  controlBackfill,
+  followBackfill,
+  formatBackfill,
+  parseBackfillRequest,
+  startBackfill,
+} from './backfill.js';
 import { runTransforms } from './transforms.js';
 import { cairoDate } from '../workflows/business-date.js';
 
@@ -184,6 +191,57 @@ program
           `egx schedules: unknown action "${action}" (expected apply, list, pause, unpause, trigger or backfill)`,
         );
       }
+    },
+  );
+
+program
+  .command('backfill [action] [id]')
+  .description(
+    'load a date range into the pipeline (chunks in parallel, then a full rebuild), with a live progress bar; pause|resume|cancel <id> a running one',
+  )
+  .option('--from <YYYY-MM-DD>', 'first Cairo date')
+  .option('--to <YYYY-MM-DD>', 'last Cairo date')
+  .option('--symbols <A,B>', 'symbols (default: EGX_SYMBOLS)')
+  .option('--steps <steps>', 'load,transforms (default both)')
+  .option('--detach', 'start it and return at once with the workflow ID')
+  .option('--force', 'load every chunk again, even those an earlier run of the same backfill finished')
+  .action(
+    async (
+      action: string | undefined,
+      id: string | undefined,
+      opts: {
+        from?: string;
+        to?: string;
+        symbols?: string;
+        steps?: string;
+        detach?: boolean;
+        force?: boolean;
+      },
+    ) => {
+      const config = loadConfig();
+      if (action === 'pause' || action === 'resume' || action === 'cancel') {
+        if (!id) throw new Error(`egx backfill ${action}: give the backfill's workflow ID`);
+        const p = await controlBackfill(config, id, action);
+        console.log(`${action} sent; ${p.done + p.skipped}/${p.chunks} chunks done, ${p.running} running`);
+        return;
+      }
+      if (action && action !== 'start')
+        throw new Error(`egx backfill: unknown action "${action}" (expected pause, resume or cancel)`);
+      const request = parseBackfillRequest(config, opts);
+      const { workflowId, url } = await startBackfill(config, request);
+      console.error(`backfill ${workflowId}: ${url}`);
+      if (opts.detach) {
+        console.log(workflowId);
+        return;
+      }
+      // Ctrl-C stops following, not the backfill.
+      process.once('SIGINT', () => {
+        console.error(
+          `\nstill running; follow it again with the same command, or: egx backfill cancel ${workflowId}`,
+        );
+        process.exit(130);
+      });
+      console.log(formatBackfill(await followBackfill(config, workflowId), workflowId));
     },
   );
 

@@ -178,8 +178,12 @@ export class SimulatorSource implements MarketSource {
 /** Bar open times in [from, to): Cairo midnight for daily bars, multiples of the interval otherwise. */
 function* barOpens(interval: Interval, from: Date, to: Date): Generator<Date> {
   if (interval === '1d') {
+    // Stepping 24 h can land on the same Cairo date twice when the clocks go back: one bar per date.
+    let last = '';
     for (let t = from.getTime(); t < to.getTime() + 86_400_000; t += 86_400_000) {
       const c = cairoClock(new Date(t));
+      if (c.date === last) continue;
+      last = c.date;
       const [y, m, d] = c.date.split('-').map(Number) as [number, number, number];
       const open = cairoWallClock(y, m, d, 0, 0);
       if (open >= from && open < to) yield open;

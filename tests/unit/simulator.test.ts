@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { egxCalendar } from '../../lib/market/calendar.js';
+import { cairoClock, cairoWallClock, egxCalendar } from '../../lib/market/calendar.js';
 import { SimulatorSource, SIMULATED_TICKERS } from '../../lib/sources/simulator.js';
 
 const sunday = { from: new Date('2025-11-30T00:00:00Z'), to: new Date('2025-12-01T00:00:00Z') }; // winter: UTC+2
@@ -61,4 +61,17 @@ describe('market simulator', () => {
     );
     expect(edge).toBeGreaterThan(1.5 * midday);
   });
+});
+
+test('one daily bar per trading date, also across the autumn clock change', async () => {
+  // Egypt's clocks went back at the end of Thursday 30 October 2025.
+  const bars = await new SimulatorSource(1).fetchBars({
+    symbols: ['COMI'],
+    interval: '1d',
+    // From Cairo midnight, as backfills ask: 24-hour steps fall at 23:00 once the clocks go back.
+    from: cairoWallClock(2025, 10, 20),
+    to: cairoWallClock(2025, 11, 10),
+  });
+  expect(new Set(bars.map((b) => b.ts)).size).toBe(bars.length);
+  expect(bars.map((b) => cairoClock(new Date(b.ts)).date)).toContain('2025-10-30');
 });

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import {
+  backfillId,
+  followBackfill,
+  formatBackfill,
+  parseBackfillRequest,
+  startBackfill,
+} from '../../cli/backfill.js';
+import { loadConfig, type AppConfig } from '../../lib/config.js';
+import { SimulatorSource } from '../../lib/sources/simulator.js';
+import {
+  connectWorker,
+  createPipelineWorker,
+  openWorkerDeps,
+  type WorkerDeps,
+} from '../../workers/pipeline-worker.js';
+
+const taskQueue = `backfill-it-${randomUUID()}`;
+let config: AppConfig;
+let deps: WorkerDeps;
+let native: NativeConnection;
+let worker: Worker;
+let running: Promise<void>;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'egx-backfill-it-'));
+  config = loadConfig({
+    ...inject('stackEnv'),
+    LAKE_DIR: join(dir, 'lake'),
+    DUCKDB_PATH: join(dir, 'egx.duckdb'),
+    DOCS_DIR: join(dir, 'docs'),
+  });
+  deps = await openWorkerDeps(config);
+  native = await connectWorker(config);
+  worker = await createPipelineWorker(config, native, { taskQueue }, deps);
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await deps?.warehouse.close();
+  await native?.close();
+});
+
+test('egx backfill loads two years for two symbols through the sinks and rebuilds the models; the same command again skips every chunk', async () => {
+  const request = {
+    ...parseBackfillRequest(config, {
+      from: '2023-01-01',
+      to: '2024-12-31',
+      symbols: 'comi,etel',
+      force: true,
+    }),
+    chunkDays: 180,
+    taskQueue,
+  };
+  const expected = await new SimulatorSource().fetchBars({
+    symbols: ['COMI', 'ETEL'],
+    interval: '1d',
+    from: new Date('2022-12-31T22:00:00Z'),
+    to: new Date('2024-12-31T22:00:00Z'),
+  });
+  expect(expected.length).toBeGreaterThan(900);
+
+  const { workflowId } = await startBackfill(config, request);
+  expect(workflowId).toBe(backfillId(request));
+  const screen = new PassThrough();
+  let drawn = '';
+  screen.on('data', (c: Buffer) => (drawn += c.toString()));
+  const done = await followBackfill(config, workflowId, screen as unknown as NodeJS.WriteStream);
+  expect(done).toMatchObject({
+    chunks: 5,
+    done: 5,
+    skipped: 0,
+    failed: [],
+    bars: expected.length,
+    transforms: 'done',
+  });
+  expect(drawn).toMatch(/backfill \|.*\| 5\/5 chunks · \d+ bars/);
+  expect(formatBackfill(done, workflowId)).toContain(
+    `5 chunk(s) loaded, 0 already done, 0 failed of 5; ${expected.length} bars`,
+  );
+
+  const [raw] = await deps.warehouse.query<{ N: number }>(
+    "SELECT COUNT(*) AS N FROM RAW.STREAM_BARS WHERE BAR_INTERVAL = '1d'",
+  );
+  expect(raw!.N).toBe(expected.length);
+  const [gold] = await deps.warehouse.query<{ N: number }>(
+    "SELECT COUNT(*) AS N FROM GOLD.gold_fct_stock_daily_prices WHERE symbol IN ('COMI', 'ETEL')",
+  );
+  expect(gold!.N).toBe(expected.length);
+
+  await startBackfill(config, request);
+  const again = await followBackfill(config, workflowId, new PassThrough() as unknown as NodeJS.WriteStream);
+  expect(again).toMatchObject({ chunks: 5, done: 0, skipped: 5 });
+});
