@@ -1,14 +1,21 @@
 /**
- * The main job on the embedded defaults: bring the local stack up, start the pipeline worker, run
- * the health workflow, print where to watch it, and keep everything running until Ctrl-C; then
- * stop the worker and every server.
+ * The main job on the embedded defaults: bring the local stack up, start the pipeline and stream
+ * workers, run the health workflow, apply the schedules, start the sink consumer, print where to
+ * watch it all, and keep everything running until Ctrl-C; then stop the workers and every server.
  */
 import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { runHealth } from '../cli/health.js';
 import { loadConfig } from '../lib/config.js';
 import { allHealthy, formatReport } from '../lib/health/report.js';
-import { connectWorker, createPipelineWorker } from '../workers/pipeline-worker.js';
+import { applyPipelineSchedules } from '../cli/schedules.js';
+import { startStreamConsumer } from '../cli/stream.js';
+import {
+  connectWorker,
+  createPipelineWorker,
+  createStreamWorker,
+  openWorkerDeps,
+} from '../workers/pipeline-worker.js';
 import { StackError } from './devstack/errors.js';
 import { getProfile, stackEnv } from './devstack/profile.js';
 import { down, install, up } from './devstack/stack.js';
@@ -36,15 +43,20 @@ async function main(): Promise<void> {
 
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const connection = await connectWorker(config);
-  const worker = await createPipelineWorker(config, connection);
-  const running = worker.run();
-  console.log(`[worker] polling task queue "${worker.options.taskQueue}" on ${config.temporal.address}`);
+  const deps = await openWorkerDeps(config);
+  const workers = [
+    await createPipelineWorker(config, connection, {}, deps),
+    await createStreamWorker(config, connection, {}, deps),
+  ];
+  const running = Promise.all(workers.map((w) => w.run()));
+  for (const w of workers)
+    console.log(`[worker] polling task queue "${w.options.taskQueue}" on ${config.temporal.address}`);
 
   const shutdown = () => {
     if (stopping) return console.log('still stopping; the servers are shut down next…');
     stopping = true;
-    console.log('\nstopping worker…');
-    worker.shutdown();
+    console.log('\nstopping workers…');
+    for (const w of workers) w.shutdown();
   };
   // Handlers stay installed: a second Ctrl-C must not abandon the servers half-way.
   process.on('SIGINT', shutdown);
@@ -55,12 +67,16 @@ async function main(): Promise<void> {
   console.log(
     allHealthy(health.results) ? '\nall components healthy' : '\nsome components are DOWN (see above)',
   );
+  for (const r of await applyPipelineSchedules(config)) console.log(`[schedules] ${r.outcome} ${r.id}`);
+  const consumer = await startStreamConsumer(config);
+  console.log(`[stream] sink consumer running: ${consumer.url}`);
   console.log(`\nTemporal Web UI: ${config.temporal.uiUrl}  (workflows, activities and their retries)`);
   console.log('Everything keeps running; press Ctrl-C to stop the worker and the servers.');
 
   try {
     await running;
   } finally {
+    await deps.warehouse.close();
     await connection.close();
     await stopStack();
   }

@@ -60,9 +60,13 @@ export async function consumeBars(opts: ConsumeOptions): Promise<ConsumeProgress
 
   const admin = kafka.admin();
   await admin.connect();
-  if (!(await admin.listTopics()).includes(dlqTopic)) {
-    await admin.createTopics({ topics: [{ topic: dlqTopic }], waitForLeaders: true });
-  }
+  // The consumer may start before anything was published: it creates the topics it needs.
+  const existing = new Set(await admin.listTopics());
+  const missing = [
+    ...(existing.has(topic) ? [] : [{ topic, numPartitions: 3 }]),
+    ...(existing.has(dlqTopic) ? [] : [{ topic: dlqTopic }]),
+  ];
+  if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
   const dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const consumer = kafka.consumer({
     groupId,
