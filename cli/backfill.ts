@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Client, WorkflowIdConflictPolicy } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import cliProgress from 'cli-progress';
 import type { AppConfig } from '../lib/config.js';
-import { connectClient } from '../temporal-config/connection.js';
+import { withClient } from '../temporal-config/connection.js';
 import { SA } from '../temporal-config/search-attribute-keys.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
 import type { BackfillProgress, BackfillStep, backfillWorkflow } from '../workflows/backfill.js';
@@ -56,15 +56,6 @@ export function parseBackfillRequest(
     steps: steps as BackfillStep[],
     ...(opts.force ? { salt: new Date().toISOString() } : {}),
   };
-}
-
-async function withClient<T>(config: AppConfig, work: (c: Client) => Promise<T>): Promise<T> {
-  const connection = await connectClient(config);
-  try {
-    return await work(new Client({ connection, namespace: config.temporal.namespace }));
-  } finally {
-    await connection.close();
-  }
 }
 
 /** Starts (or joins) the backfill workflow; returns its ID and Web UI link. */

@@ -1,7 +1,7 @@
-import { Client, ScheduleOverlapPolicy, type Connection } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Connection } from '@temporalio/client';
 import type { AppConfig } from '../lib/config.js';
 import { cairoWallClock } from '../lib/market/calendar.js';
-import { connectClient } from '../temporal-config/connection.js';
+import { withClient } from '../temporal-config/connection.js';
 import {
   applySchedules,
   pipelineSchedules,
@@ -10,15 +10,6 @@ import {
   type ScheduleSettings,
 } from '../temporal-config/schedules.js';
 import { ensureSearchAttributes } from '../temporal-config/search-attributes.js';
-
-async function withClient<T>(config: AppConfig, work: (c: Client) => Promise<T>): Promise<T> {
-  const connection = await connectClient(config);
-  try {
-    return await work(new Client({ connection, namespace: config.temporal.namespace }));
-  } finally {
-    await connection.close();
-  }
-}
 
 const settingsOf = (config: AppConfig, extra: Partial<ScheduleSettings> = {}): ScheduleSettings => ({
   symbols: config.market.symbols,

@@ -1,5 +1,5 @@
-import { Client, WorkflowIdConflictPolicy } from '@temporalio/client';
-import { connectClient } from '../temporal-config/connection.js';
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { withClient } from '../temporal-config/connection.js';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { AppConfig } from '../lib/config.js';
 import type { ConsumeProgress } from '../lib/stream/consumer.js';
@@ -11,15 +11,6 @@ import type { StreamTotals, streamConsumerWorkflow } from '../workflows/stream-c
 
 export const STREAM_CONSUMER_ID = 'egx-stream-consumer';
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-async function withClient<T>(config: AppConfig, work: (c: Client) => Promise<T>): Promise<T> {
-  const connection = await connectClient(config);
-  try {
-    return await work(new Client({ connection, namespace: config.temporal.namespace }));
-  } finally {
-    await connection.close();
-  }
-}
 
 const uiLink = (config: AppConfig, id: string) =>
   `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${id}`;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { AppConfig } from '../lib/config.js';
 
@@ -41,4 +41,14 @@ export function connectClient(
 /** The worker's connection to the same cluster. */
 export function connectNative(config: AppConfig): Promise<NativeConnection> {
   return NativeConnection.connect(temporalConnectionOptions(config.temporal));
+}
+
+/** Runs `work` with a client on the configured namespace, closing the connection afterwards. */
+export async function withClient<T>(config: AppConfig, work: (client: Client) => Promise<T>): Promise<T> {
+  const connection = await connectClient(config);
+  try {
+    return await work(new Client({ connection, namespace: config.temporal.namespace }));
+  } finally {
+    await connection.close();
+  }
 }
