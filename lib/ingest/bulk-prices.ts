@@ -3,11 +3,11 @@ import { createReadStream } from 'node:fs';
 import { LocalObjectStore } from '../lake/local.js';
 import type { ObjectStore } from '../lake/types.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
-import { LOADED_FILES, TBL_STOCK_PRICE } from '../warehouse/schema.js';
+import { TBL_STOCK_PRICE } from '../warehouse/schema.js';
 import { matchedCountSql, mergeSql } from '../warehouse/sql.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { detectDailyFormat, symbolFromKey, type DailyFormat } from './daily-bars.js';
-import type { FileLoadResult } from './load-file.js';
+import { recordLoadedFiles, type FileLoadResult } from './load-file.js';
 import { sniffEncoding } from './text-stream.js';
 
 /**
@@ -316,21 +316,20 @@ async function loadBatch(
     }
   });
   if (loaded.length === 0) return out;
-  await wh.upsert(
-    LOADED_FILES,
-    [
-      'SOURCE_KEY',
-      'ETAG',
-      'KIND',
-      'FORMAT',
-      'ROWS_LOADED',
-      'ROWS_QUARANTINED',
-      'ERROR',
-      'RUN_ID',
-      'LOADED_AT',
-    ],
-    loaded.map(({ c, n }) => [c.key, c.etag, 'prices', format.id, n, 0, null, opts.runId, loadedAt]),
+  await recordLoadedFiles(
+    wh,
+    loaded.map(({ c, n }) => ({
+      key: c.key,
+      etag: c.etag,
+      kind: 'prices',
+      format: format.id,
+      rowsLoaded: n,
+      rowsQuarantined: 0,
+      runId: opts.runId,
+      loadedAt,
+    })),
   );
+
   for (const { c, n, updated } of loaded) {
     out.set(c.key, {
       key: c.key,

@@ -149,6 +149,37 @@ export async function loadFile(
       quarantined.map((q) => [key, info.etag, q.line, q.reason, q.raw, opts.runId, loadedAt]),
     );
   }
+  await recordLoadedFiles(warehouse, [
+    {
+      key,
+      etag: info.etag,
+      kind: reader.kind,
+      format: result.format,
+      rowsLoaded: result.rowsLoaded,
+      rowsQuarantined: result.rowsQuarantined,
+      error: result.error,
+      runId: opts.runId,
+      loadedAt,
+    },
+  ]);
+  return result;
+}
+
+/** Writes files into the manifest (META.LOADED_FILES): the last step of a load, so a crash before it means a clean reload. */
+export async function recordLoadedFiles(
+  warehouse: Warehouse,
+  files: {
+    key: string;
+    etag: string;
+    kind: string;
+    format?: string;
+    rowsLoaded: number;
+    rowsQuarantined: number;
+    error?: string;
+    runId: string;
+    loadedAt: Date;
+  }[],
+): Promise<void> {
   await warehouse.upsert(
     LOADED_FILES,
     [
@@ -162,19 +193,16 @@ export async function loadFile(
       'RUN_ID',
       'LOADED_AT',
     ],
-    [
-      [
-        key,
-        info.etag,
-        reader.kind,
-        result.format ?? null,
-        result.rowsLoaded,
-        result.rowsQuarantined,
-        result.error ?? null,
-        opts.runId,
-        loadedAt,
-      ],
-    ],
+    files.map((f) => [
+      f.key,
+      f.etag,
+      f.kind,
+      f.format ?? null,
+      f.rowsLoaded,
+      f.rowsQuarantined,
+      f.error ?? null,
+      f.runId,
+      f.loadedAt,
+    ]),
   );
-  return result;
 }
