@@ -1,7 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AppConfig } from '../lib/config.js';
+import { operationalProbes } from '../lib/health/operations.js';
 import { healthProbes } from '../lib/health/probes.js';
+import type { Warehouse } from '../lib/warehouse/types.js';
 import { timed, type CheckResult, type HealthComponent } from '../lib/health/report.js';
 import { describeCluster } from '../temporal-config/cluster.js';
 
@@ -18,9 +20,29 @@ async function check(component: HealthComponent, probe: () => Promise<string>): 
   return result;
 }
 
-export function createHealthActivities(config: AppConfig) {
+/** The operational observations as results: consumer lag, dead letters, price freshness, disk. */
+export function runOperationalChecks(
+  config: AppConfig,
+  warehouse: () => Promise<Warehouse>,
+): Promise<CheckResult[]> {
+  const ops = operationalProbes(config, { warehouse });
+  return Promise.all([
+    timed('consumer-lag', ops.consumerLag),
+    timed('dlq', ops.dlq),
+    timed('freshness', ops.freshness),
+    timed('disk', ops.disk),
+  ]);
+}
+
+export function createHealthActivities(config: AppConfig, deps: { warehouse?: Warehouse } = {}) {
   const probes = healthProbes(config);
   return {
+    /** Never fails: each observation is a result, up or down. */
+    checkOperations: () =>
+      runOperationalChecks(config, async () => {
+        if (!deps.warehouse) throw new Error('this worker has no warehouse');
+        return deps.warehouse;
+      }),
     checkTemporal: () =>
       check('temporal', () =>
         describeCluster(Context.current().client.connection, config.temporal.namespace),

@@ -4,7 +4,10 @@ import proto from '@temporalio/proto';
 import type { AppConfig } from '../lib/config.js';
 import { healthProbes } from '../lib/health/probes.js';
 import { timed, type CheckResult } from '../lib/health/report.js';
-import { describeCluster } from '../temporal-config/cluster.js';
+import { describeCluster, taskQueuePollers } from '../temporal-config/cluster.js';
+import { runOperationalChecks } from '../activities/health.js';
+import { openWarehouse } from '../lib/adapters.js';
+import type { Warehouse } from '../lib/warehouse/types.js';
 import { connectClient } from '../temporal-config/connection.js';
 import { SA } from '../temporal-config/search-attributes.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
@@ -25,7 +28,33 @@ async function direct(config: AppConfig, temporal: CheckResult, note: string): P
     timed('s3', probes.s3),
     timed('duckdb', probes.duckdb),
   ]);
-  return { via: 'direct', results: [temporal, ...others], note };
+  let wh: Warehouse | undefined;
+  try {
+    const ops = await runOperationalChecks(config, async () => (wh = await openWarehouse(config)));
+    return { via: 'direct', results: [temporal, ...others, ...ops], note };
+  } finally {
+    await wh?.close();
+  }
+}
+
+/** Pollers on the pipeline's task queues: without them nothing runs. */
+async function workersCheck(config: AppConfig, connection: ConnectionLike): Promise<CheckResult> {
+  return timed('workers', async () => {
+    const queues = [
+      { name: TASK_QUEUES.pipeline, kinds: ['workflow', 'activity'] as ('workflow' | 'activity')[] },
+      ...(config.bus === 'kafka' ? [{ name: TASK_QUEUES.stream, kinds: ['activity'] as 'activity'[] }] : []),
+    ];
+    const pollers = await taskQueuePollers(connection, config.temporal.namespace, queues);
+    const text = pollers.map((p) => `${p.queue} ${p.kind}: ${p.pollers}`).join(', ');
+    if (pollers.some((p) => p.pollers === 0))
+      throw new Error(
+        `no poller on ${pollers
+          .filter((p) => p.pollers === 0)
+          .map((p) => `${p.queue} (${p.kind})`)
+          .join(', ')}; pollers: ${text} (start one with: npm run worker)`,
+      );
+    return `pollers: ${text}`;
+  });
 }
 
 /** True when some worker polls the pipeline's workflow task queue. */
@@ -67,12 +96,16 @@ export async function runHealth(
   try {
     if (!connection || !temporal.ok)
       return await direct(config, temporal, `Temporal at ${address} unreachable; checked the rest directly`);
-    if (opts.direct) return await direct(config, temporal, 'checked directly (--direct)');
+    const workers = await workersCheck(config, connection);
+    const withWorkers = (run: HealthRun): HealthRun => ({ ...run, results: [...run.results, workers] });
+    if (opts.direct) return withWorkers(await direct(config, temporal, 'checked directly (--direct)'));
     if (!(await waitForWorker(connection, namespace, opts.waitForWorkerMs ?? 0))) {
-      return await direct(
-        config,
-        temporal,
-        `no worker polls task queue "${TASK_QUEUES.pipeline}"; checked directly (start one with: npm run worker)`,
+      return withWorkers(
+        await direct(
+          config,
+          temporal,
+          `no worker polls task queue "${TASK_QUEUES.pipeline}"; checked directly (start one with: npm run worker)`,
+        ),
       );
     }
     const client = new Client({ connection, namespace });
@@ -82,18 +115,18 @@ export async function runHealth(
       const out = await client.workflow.execute<typeof healthCheckWorkflow>('healthCheckWorkflow', {
         taskQueue: TASK_QUEUES.pipeline,
         workflowId,
-        args: [{}],
+        args: [{ operations: true }],
         workflowExecutionTimeout: '2 minutes',
         typedSearchAttributes: [{ key: SA.pipeline, value: 'health' }],
       });
-      return { via: 'workflow', results: out.results, note, workflowId };
+      return withWorkers({ via: 'workflow', results: out.results, note, workflowId });
     } catch (e) {
       const cause = e instanceof WorkflowFailedError ? e.cause : undefined;
       const report =
         cause instanceof ApplicationFailure
           ? (cause.details?.[0] as HealthCheckOutput | undefined)
           : undefined;
-      if (report?.results) return { via: 'workflow', results: report.results, note, workflowId };
+      if (report?.results) return withWorkers({ via: 'workflow', results: report.results, note, workflowId });
       throw new Error(
         `health workflow ${workflowId} did not report (${e instanceof Error ? e.message : String(e)}); ` +
           `is a worker polling "${TASK_QUEUES.pipeline}"? See ${note}`,

@@ -51,7 +51,7 @@ export async function createPipelineWorker(
     taskQueue: TASK_QUEUES.pipeline,
     workflowsPath: WORKFLOWS_PATH,
     activities: {
-      ...createHealthActivities(config),
+      ...createHealthActivities(config, { warehouse }),
       ...createBatchActivities({ store, warehouse, artifactsDir: config.artifactsDir }),
       ...alerts,
       ...createMarketActivities({

@@ -6,6 +6,8 @@ import { tagRun } from './business-date.js';
 export interface HealthCheckInput {
   /** Attempts per component before it counts as down (default 2). */
   attempts?: number;
+  /** Also report consumer lag, dead letters, price freshness and disk space. */
+  operations?: boolean;
 }
 
 export interface HealthCheckOutput {
@@ -31,6 +33,8 @@ export async function healthCheckWorkflow(input: HealthCheckInput = {}): Promise
   const results = await Promise.all(
     checks.map(([component, run]) => run().catch((e) => asResult(component, e))),
   );
+  // Consumer lag, dead letters, price freshness, disk: read by the worker, which holds the warehouse.
+  if (input.operations) results.push(...(await act.checkOperations()));
   const down = results.filter((r) => !r.ok);
   if (down.length > 0) {
     throw ApplicationFailure.create({

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin } from 'kafkajs';
 import { withTimeout } from '../util/timeout.js';
 import { encodeBar, type BarMessage } from './message.js';
 
@@ -111,4 +111,28 @@ export function createKafkaPublisher(kafka: Kafka, topic: string) {
       if (connected) await producer.disconnect();
     },
   };
+}
+
+/** Messages on `topic` the consumer group has not committed yet, summed over partitions (0 for a missing topic). */
+export async function groupLag(admin: Admin, groupId: string, topic: string): Promise<number> {
+  if (!(await admin.listTopics()).includes(topic)) return 0;
+  const [ends, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  const at = new Map(committed[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? []);
+  let lag = 0n;
+  for (const e of ends) {
+    const done = at.get(e.partition) ?? -1n;
+    // -1: nothing committed yet, so everything from the low watermark is still to read.
+    lag += BigInt(e.high) - (done < 0n ? BigInt(e.low) : done);
+  }
+  return Number(lag);
+}
+
+/** Messages held by a topic (high minus low watermark over its partitions); 0 when it does not exist. */
+export async function topicSize(admin: Admin, topic: string): Promise<number> {
+  if (!(await admin.listTopics()).includes(topic)) return 0;
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
 }

@@ -1,4 +1,5 @@
-export type HealthComponent = 'temporal' | 'kafka' | 's3' | 'duckdb';
+export type HealthComponent =
+  'temporal' | 'kafka' | 's3' | 'duckdb' | 'workers' | 'consumer-lag' | 'dlq' | 'freshness' | 'disk';
 
 /** The outcome of checking one component. */
 export interface CheckResult {

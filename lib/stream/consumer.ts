@@ -1,4 +1,5 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { groupLag } from '../bus/kafka.js';
 import { decodeBar } from '../bus/message.js';
 import type { BarSink, SinkEntry } from './sink.js';
 
@@ -89,24 +90,10 @@ export async function consumeBars(opts: ConsumeOptions): Promise<ConsumeProgress
   if (opts.signal?.aborted) stop();
 
   const measureLag = async () => {
-    const [ends, committed] = await Promise.all([
-      admin.fetchTopicOffsets(topic),
-      admin.fetchOffsets({ groupId, topics: [topic] }),
-    ]);
-    const at = new Map(committed[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? []);
-    let lag = 0n;
-    for (const e of ends) {
-      const done = at.get(e.partition) ?? -1n;
-      // -1: nothing committed yet, so everything from the low watermark is still to read.
-      lag += BigInt(e.high) - (done < 0n ? BigInt(e.low) : done);
-    }
-    progress.lag = Number(lag);
+    const lag = await groupLag(admin, groupId, topic);
+    progress.lag = lag;
     opts.onProgress?.(progress);
-    if (
-      opts.stopWhenIdleMs !== undefined &&
-      lag === 0n &&
-      Date.now() - lastMessageAt >= opts.stopWhenIdleMs
-    ) {
+    if (opts.stopWhenIdleMs !== undefined && lag === 0 && Date.now() - lastMessageAt >= opts.stopWhenIdleMs) {
       stop();
     }
   };

@@ -10,7 +10,12 @@ import { loadConfig, type AppConfig } from '../../lib/config.js';
 import { PROFILES } from '../../scripts/devstack/profile.js';
 import { down, up } from '../../scripts/devstack/stack.js';
 import { SA } from '../../temporal-config/search-attributes.js';
-import { connectWorker, createPipelineWorker } from '../../workers/pipeline-worker.js';
+import {
+  connectWorker,
+  createPipelineWorker,
+  createStreamWorker,
+  openWorkerDeps,
+} from '../../workers/pipeline-worker.js';
 
 const env = () => ({
   ...inject('stackEnv'),
@@ -19,19 +24,23 @@ const env = () => ({
 let config: AppConfig;
 let nativeConnection: NativeConnection;
 let worker: Worker;
+let streamWorker: Worker;
 let running: Promise<void>;
 let client: Client;
 
 beforeAll(async () => {
   config = loadConfig(env());
   nativeConnection = await connectWorker(config);
-  worker = await createPipelineWorker(config, nativeConnection);
-  running = worker.run();
+  const deps = await openWorkerDeps(config);
+  worker = await createPipelineWorker(config, nativeConnection, {}, deps);
+  streamWorker = await createStreamWorker(config, nativeConnection, {}, deps);
+  running = Promise.all([worker.run(), streamWorker.run()]).then(() => undefined);
   client = new Client({ connection: await Connection.connect({ address: config.temporal.address }) });
 });
 
 afterAll(async () => {
   worker?.shutdown();
+  streamWorker?.shutdown();
   await running;
   await nativeConnection?.close();
   await client?.connection.close();
@@ -58,6 +67,11 @@ describe('health check against the real servers', () => {
       ['kafka', true],
       ['s3', true],
       ['duckdb', true],
+      ['consumer-lag', true],
+      ['dlq', true],
+      ['freshness', true],
+      ['disk', true],
+      ['workers', true],
     ]);
     expect(run.results.find((r) => r.component === 'kafka')?.detail).toMatch(
       /produce→consume on egx_health_scratch/,
@@ -71,8 +85,22 @@ describe('health check against the real servers', () => {
   test('egx health prints one line per component and exits 0', async () => {
     const { code, out } = await egxHealth();
     expect(code).toBe(0);
-    for (const c of ['temporal', 'kafka', 's3', 'duckdb'])
+    for (const c of [
+      'temporal',
+      'kafka',
+      's3',
+      'duckdb',
+      'consumer-lag',
+      'dlq',
+      'freshness',
+      'disk',
+      'workers',
+    ])
       expect(out).toMatch(new RegExp(`^${c}\\s+UP\\s+\\d+ ms`, 'm'));
+    expect(out).toMatch(
+      /^workers\s+UP\s+\d+ ms\s+pollers: egx-pipeline workflow: [1-9]\d*, egx-pipeline activity: [1-9]\d*, egx-stream activity: [1-9]/m,
+    );
+    expect(out).toMatch(/^freshness\s+UP.*no prices loaded yet/m);
   });
 
   test('with the broker stopped, the report names Kafka as down and the CLI exits non-zero', async () => {
@@ -85,7 +113,19 @@ describe('health check against the real servers', () => {
       const kafka = run.results.find((r) => r.component === 'kafka');
       expect(kafka?.ok).toBe(false);
       expect(kafka?.detail).toContain(`ECONNREFUSED 127.0.0.1:${profile.ports.kafka}`);
-      expect(run.results.filter((r) => r.ok).map((r) => r.component)).toEqual(['temporal', 's3', 'duckdb']);
+      expect(run.results.filter((r) => r.ok).map((r) => r.component)).toEqual([
+        'temporal',
+        's3',
+        'duckdb',
+        'freshness',
+        'disk',
+        'workers',
+      ]);
+      expect(run.results.filter((r) => !r.ok).map((r) => r.component)).toEqual([
+        'kafka',
+        'consumer-lag',
+        'dlq',
+      ]);
 
       const description = await client.workflow.getHandle(run.workflowId!).describe();
       expect(description.status.name).toBe('FAILED');
@@ -107,6 +147,10 @@ describe('health check against the real servers', () => {
       ['kafka', true],
       ['s3', true],
       ['duckdb', true],
+      ['consumer-lag', true],
+      ['dlq', true],
+      ['freshness', true],
+      ['disk', true],
     ]);
   });
 });

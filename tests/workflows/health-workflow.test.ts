@@ -22,6 +22,7 @@ function activities(overrides: Partial<HealthActivities> = {}): HealthActivities
     checkKafka: vi.fn(async () => up('kafka')),
     checkObjectStore: vi.fn(async () => up('s3')),
     checkWarehouse: vi.fn(async () => up('duckdb')),
+    checkOperations: vi.fn(async () => [up('consumer-lag'), up('dlq'), up('freshness'), up('disk')]),
     ...overrides,
   };
 }
@@ -73,5 +74,25 @@ describe('healthCheckWorkflow', () => {
     const out = await run(activities({ checkObjectStore }));
     expect(out.results.every((r) => r.ok)).toBe(true);
     expect(calls).toBe(2);
+  });
+
+  test('with operations, lag, dead letters, freshness and disk are reported too', async () => {
+    const acts = activities();
+    const out = await runWorkflow<typeof healthCheckWorkflow>(
+      ctx,
+      'healthCheckWorkflow',
+      [{ operations: true }],
+      acts,
+    );
+    expect(out.results.map((r) => r.component)).toEqual([
+      'temporal',
+      'kafka',
+      's3',
+      'duckdb',
+      'consumer-lag',
+      'dlq',
+      'freshness',
+      'disk',
+    ]);
   });
 });

@@ -1,0 +1,45 @@
+import { expect, test } from 'vitest';
+import { loadConfig } from '../../lib/config.js';
+import { HealthProblem, operationalProbes } from '../../lib/health/operations.js';
+import { openDuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
+import { bootstrapWarehouse, TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
+
+test('freshness: nothing loaded is fine, a week-old newest price is a problem naming the date', async () => {
+  const wh = await openDuckDbWarehouse(':memory:');
+  try {
+    await bootstrapWarehouse(wh);
+    const probes = (now: string) =>
+      operationalProbes(loadConfig({}), { warehouse: async () => wh, now: () => new Date(now) });
+    expect(await probes('2026-01-20T00:00:00Z').freshness()).toBe('no prices loaded yet');
+    await wh.upsert(
+      TBL_STOCK_PRICE,
+      ['SYMBOL', 'TRADE_DATE', 'DATA_SOURCE', 'CLOSE_PRICE'],
+      [['COMI', '2026-01-12', 'yahoo', 80]],
+    );
+    expect(await probes('2026-01-14T09:00:00Z').freshness()).toBe(
+      'newest price is from 2026-01-12 (2 day(s) ago), 1 daily rows',
+    );
+    await expect(probes('2026-01-25T09:00:00Z').freshness()).rejects.toThrow(HealthProblem);
+    await expect(probes('2026-01-25T09:00:00Z').freshness()).rejects.toThrow(
+      'newest price is from 2026-01-12, 13 days ago (limit 7)',
+    );
+  } finally {
+    await wh.close();
+  }
+});
+
+test('disk: reports free space, and too little is a problem', async () => {
+  const config = loadConfig({});
+  const ok = await operationalProbes(config, { warehouse: () => Promise.reject(new Error('unused')) }).disk();
+  expect(ok).toMatch(/^\d+\.\d GiB free of \d+\.\d GiB at \//);
+  const strict = operationalProbes(
+    config,
+    { warehouse: () => Promise.reject(new Error('unused')) },
+    {
+      maxLag: 1,
+      maxStaleDays: 1,
+      minFreeBytes: Number.MAX_SAFE_INTEGER,
+    },
+  );
+  await expect(strict.disk()).rejects.toThrow(/^only \d+\.\d GiB free/);
+});
