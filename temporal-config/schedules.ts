@@ -31,8 +31,8 @@ export interface PipelineSchedule {
 
 /**
  * The pipeline's schedules (times in Africa/Cairo, daylight saving included): the daily batch at
- * 01:00, transforms at 02:00 and 14:00, the market session before the open Sunday–Thursday, and
- * weekly maintenance on Saturday at 02:00.
+ * 01:00, transforms at 02:00 and 14:00, the market session before the open Sunday–Thursday,
+ * weekly maintenance on Saturday at 02:00, and a health check every 15 minutes that alerts on trouble.
  */
 export function pipelineSchedules(s: ScheduleSettings): PipelineSchedule[] {
   const prefix = s.idPrefix ?? '';
@@ -102,6 +102,22 @@ export function pipelineSchedules(s: ScheduleSettings): PipelineSchedule[] {
       { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
       'overlap SKIP: never two maintenances at once; catch-up 1 day: the market is closed all weekend, so a late run is harmless',
     ),
+    {
+      why: 'every 15 minutes; overlap SKIP: a slow check is not stacked; no catch-up: only the present matters',
+      options: {
+        scheduleId: `${prefix}egx-health`,
+        spec: { intervals: [{ every: '15 minutes' }], ...(s.startAt ? { startAt: s.startAt } : {}) },
+        action: {
+          type: 'startWorkflow',
+          workflowType: 'healthCheckWorkflow',
+          taskQueue,
+          args: [{ operations: true, alert: true }],
+          workflowId: `${prefix}health`,
+          typedSearchAttributes: [{ key: SA.pipeline, value: 'health' }],
+        },
+        policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
+      },
+    },
   ];
 }
 

@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { HealthActivities } from '../activities/health.js';
 import type { CheckResult, HealthComponent } from '../lib/health/report.js';
+import { alertOnFailure } from './alerting.js';
 import { tagRun } from './business-date.js';
 
 export interface HealthCheckInput {
@@ -8,6 +9,8 @@ export interface HealthCheckInput {
   attempts?: number;
   /** Also report consumer lag, dead letters, price freshness and disk space. */
   operations?: boolean;
+  /** Alert when something is down (the scheduled health run does; `egx health` only prints). */
+  alert?: boolean;
 }
 
 export interface HealthCheckOutput {
@@ -19,6 +22,10 @@ export interface HealthCheckOutput {
  * fails with type HealthCheckFailed, a message naming what is down, and the full report as details.
  */
 export async function healthCheckWorkflow(input: HealthCheckInput = {}): Promise<HealthCheckOutput> {
+  return input.alert ? alertOnFailure('health', undefined, () => checkHealth(input)) : checkHealth(input);
+}
+
+async function checkHealth(input: HealthCheckInput): Promise<HealthCheckOutput> {
   tagRun('health');
   const act = proxyActivities<HealthActivities>({
     startToCloseTimeout: '1 minute',

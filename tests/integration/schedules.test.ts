@@ -32,9 +32,13 @@ const nextTimes = async (id: string) =>
   (await client.schedule.getHandle(`${prefix}${id}`).describe()).info.nextActionTimes;
 
 test('apply creates the schedules, a second apply changes nothing, a changed setting updates only its schedule', async () => {
-  const ids = ['egx-daily-batch', 'egx-transforms', 'egx-market-session', 'egx-weekly-maintenance'].map(
-    (i) => `${prefix}${i}`,
-  );
+  const ids = [
+    'egx-daily-batch',
+    'egx-transforms',
+    'egx-market-session',
+    'egx-weekly-maintenance',
+    'egx-health',
+  ].map((i) => `${prefix}${i}`);
   expect(await applyPipelineSchedules(config, extra)).toEqual(ids.map((id) => ({ id, outcome: 'created' })));
   expect(await applyPipelineSchedules(config, extra)).toEqual(
     ids.map((id) => ({ id, outcome: 'unchanged' })),
@@ -94,4 +98,7 @@ test('the schedules fire at their Cairo times on both sides of the daylight-savi
   const maintenance = await nextTimes('egx-weekly-maintenance');
   expect(maintenance[0]!.toISOString()).toBe('2027-04-30T23:00:00.000Z'); // Saturday 1 May, 02:00 summer time
   expect(cairoClock(maintenance[1]!)).toMatchObject({ weekday: 6, minute: 120 });
+
+  const health = await nextTimes('egx-health');
+  expect(health[1]!.getTime() - health[0]!.getTime()).toBe(15 * 60_000);
 });

@@ -95,4 +95,26 @@ describe('healthCheckWorkflow', () => {
       'disk',
     ]);
   });
+
+  test('the scheduled run (alert: true) alerts naming what is down; a manual run does not', async () => {
+    const sendAlert = vi.fn(async () => ({ sent: ['webhook'], grouped: false }));
+    const acts = {
+      ...activities({ checkKafka: vi.fn(async () => Promise.reject(new Error('ECONNREFUSED'))) }),
+      sendAlert,
+    };
+    await runWorkflow<typeof healthCheckWorkflow>(ctx, 'healthCheckWorkflow', [{}], acts).catch(
+      () => undefined,
+    );
+    expect(sendAlert).not.toHaveBeenCalled();
+    await runWorkflow<typeof healthCheckWorkflow>(ctx, 'healthCheckWorkflow', [{ alert: true }], acts).catch(
+      () => undefined,
+    );
+    expect(sendAlert).toHaveBeenCalledWith(
+      expect.objectContaining({
+        title: 'health failed',
+        error: expect.stringMatching(/^down: kafka \(.*ECONNREFUSED/),
+        key: 'health:failed:HealthCheckFailed',
+      }),
+    );
+  });
 });
