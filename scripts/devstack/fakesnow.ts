@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,11 +20,14 @@ function venvPaths(p: StackProfile) {
   return { venv, python: join(venv, 'bin', 'python'), marker: join(venv, '.egx-installed') };
 }
 
-/** Login for the local emulator, which ignores credentials: placeholders, not secrets. */
+/**
+ * Login for the local emulator, which accepts any credentials. The driver insists on a password,
+ * so each process makes up a random one: nothing to keep secret, nothing stored.
+ */
 export const FAKESNOW_LOGIN = {
   account: 'fakesnow',
   username: 'egx',
-  password: 'unused-by-fakesnow',
+  password: randomUUID(),
 } as const;
 
 /**
