@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { BarMessage } from '../lib/bus/message.js';
-import { cairoWallClock } from '../lib/market/calendar.js';
+import { cairoMidnight } from '../lib/market/calendar.js';
 import type { MarketSource } from '../lib/sources/types.js';
 
 export interface BackfillBarsInput {
@@ -10,11 +10,6 @@ export interface BackfillBarsInput {
   to: string;
 }
 
-const midnight = (date: string, plusDays = 0) => {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return cairoWallClock(y, m, d + plusDays);
-};
-
 /** The backfill's work: daily bars for a date range from the market source, through the same sinks polls use. */
 export function createBackfillActivities(deps: {
   source: MarketSource;
@@ -23,8 +18,8 @@ export function createBackfillActivities(deps: {
   return {
     async backfillBars(input: BackfillBarsInput): Promise<{ bars: number; symbols: number }> {
       const ctx = Context.current();
-      const from = midnight(input.from);
-      const to = midnight(input.to, 1);
+      const from = cairoMidnight(input.from);
+      const to = cairoMidnight(input.to, 1);
       let bars = 0;
       let done = 0;
       for (const symbol of input.symbols) {

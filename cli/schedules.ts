@@ -1,6 +1,6 @@
 import { ScheduleOverlapPolicy, type Connection } from '@temporalio/client';
 import type { AppConfig } from '../lib/config.js';
-import { cairoWallClock } from '../lib/market/calendar.js';
+import { cairoMidnight } from '../lib/market/calendar.js';
 import { withClient } from '../temporal-config/connection.js';
 import {
   applySchedules,
@@ -120,11 +120,10 @@ export function controlSchedule(
  */
 export function backfillSchedule(config: AppConfig, id: string, from: string, to: string): Promise<void> {
   const midnight = (s: string, what: string, plusDays = 0) => {
-    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-    if (!m) throw new Error(`egx schedules backfill: ${what} must be YYYY-MM-DD, got "${s}"`);
-    return cairoWallClock(+m[1]!, +m[2]!, +m[3]! + plusDays);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(s))
+      throw new Error(`egx schedules backfill: ${what} must be YYYY-MM-DD, got "${s}"`);
+    return cairoMidnight(s, plusDays);
   };
-  // The server takes fire times in (start, end]: every one on the Cairo days from..to.
   const start = new Date(midnight(from, '--from').getTime() - 1);
   const end = new Date(midnight(to, '--to', 1).getTime() - 1);
   if (end <= start) throw new Error('egx schedules backfill: --to must not be before --from');

@@ -71,3 +71,9 @@ export function cairoWallClock(
   // Re-check at the result: the offset can differ across a daylight-saving change.
   return new Date(asUtc - cairoOffsetMinutes(new Date(first)) * 60_000);
 }
+
+/** The start (00:00 Cairo, as UTC) of a Cairo calendar date 'YYYY-MM-DD', `plusDays` later. */
+export function cairoMidnight(date: string, plusDays = 0): Date {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return cairoWallClock(y, m, d + plusDays);
+}

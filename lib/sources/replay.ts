@@ -3,7 +3,7 @@ import { decodeBar, type BarMessage, type Interval } from '../bus/message.js';
 import { readDailyBars, symbolFromKey } from '../ingest/daily-bars.js';
 import { decodeText } from '../ingest/text-stream.js';
 import type { ObjectStore } from '../lake/types.js';
-import { cairoWallClock } from '../market/calendar.js';
+import { cairoMidnight } from '../market/calendar.js';
 import type { MarketSource, Quote } from './types.js';
 
 export interface ReplayOptions {
@@ -97,8 +97,7 @@ export class ReplaySource implements MarketSource {
         continue;
       }
       const b = row.bar;
-      const [y, m, d] = b.tradeDate.split('-').map(Number) as [number, number, number];
-      const ts = cairoWallClock(y, m, d).toISOString();
+      const ts = cairoMidnight(b.tradeDate).toISOString();
       const bar = decodeBar(
         JSON.stringify({
           schema: 1,

@@ -1,7 +1,7 @@
 import type { BarMessage, Interval } from '../bus/message.js';
 import {
   cairoClock,
-  cairoWallClock,
+  cairoMidnight,
   closedReason,
   egxCalendar,
   SESSION,
@@ -184,8 +184,7 @@ function* barOpens(interval: Interval, from: Date, to: Date): Generator<Date> {
       const c = cairoClock(new Date(t));
       if (c.date === last) continue;
       last = c.date;
-      const [y, m, d] = c.date.split('-').map(Number) as [number, number, number];
-      const open = cairoWallClock(y, m, d, 0, 0);
+      const open = cairoMidnight(c.date);
       if (open >= from && open < to) yield open;
     }
     return;

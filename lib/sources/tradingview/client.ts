@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import type { BarMessage, Interval } from '../../bus/message.js';
-import { cairoClock, cairoWallClock } from '../../market/calendar.js';
+import { cairoClock, cairoMidnight } from '../../market/calendar.js';
 import type { MarketSource, Quote } from '../types.js';
 import {
   call,
@@ -281,6 +281,5 @@ export class TradingViewSource implements MarketSource {
 /** A bar's open as the bus carries it: daily bars at Cairo midnight of their trading date. */
 function barOpen(ms: number, interval: Interval): Date {
   if (interval !== '1d') return new Date(ms);
-  const [y, m, d] = cairoClock(new Date(ms)).date.split('-').map(Number) as [number, number, number];
-  return cairoWallClock(y, m, d);
+  return cairoMidnight(cairoClock(new Date(ms)).date);
 }
