@@ -9,6 +9,7 @@ import type { Warehouse } from '../warehouse/types.js';
 import { detectDailyFormat, symbolFromKey, type DailyFormat } from './daily-bars.js';
 import { recordLoadedFiles, type FileLoadResult } from './load-file.js';
 import { sniffEncoding } from './text-stream.js';
+import { pooled } from '../util/pool.js';
 
 /**
  * The fast path for clean daily price files in the plain layouts (plain OHLCV, Yahoo): on a DuckDB
@@ -137,24 +138,6 @@ function rowSelectSql(f: DailyFormat, files: string, runId: string, loadedAt: st
     FROM BULK_PRICE_STAGE s JOIN (VALUES ${files}) m(F, SOURCE_KEY, SYMBOL, FIRST) ON m.F = s.F`;
 }
 
-/** Starts `fn` for every item, at most `limit` at a time, and returns one promise per item, in order. */
-function eachLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R>[] {
-  const results = items.map(() => {
-    let settle!: { resolve: (r: R) => void; reject: (e: unknown) => void };
-    const promise = new Promise<R>((resolve, reject) => (settle = { resolve, reject }));
-    return { promise, settle };
-  });
-  let next = 0;
-  const runner = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!).then(results[i]!.settle.resolve, results[i]!.settle.reject);
-    }
-  };
-  for (let k = 0; k < Math.min(limit, items.length); k++) void runner();
-  return results.map((r) => r.promise);
-}
-
 /**
  * Loads what it can of `keys` (daily price files) through the fast path and returns those
  * results, plus the keys left for the row-by-row loader. Without a DuckDB warehouse and a local
@@ -202,41 +185,32 @@ export async function loadPriceFilesInBulk(
     return c ? { key, candidate: c } : { key, rest: true as const };
   };
 
-  // Files are inspected ahead (8 at a time) while DuckDB loads the batches already formed.
-  const inspected = eachLimited(keys, 8, inspect);
-  const pending = new Map<string, { batch: Candidate[]; bytes: number }>();
-  const flush = async (header: string) => {
-    const p = pending.get(header);
-    if (!p || p.batch.length === 0) return;
-    pending.delete(header);
-    const loaded = await loadBatch(warehouse, p.batch, opts);
-    for (const c of p.batch) {
+  // Inspect every file first (8 at a time), then load the candidates in batches of one header.
+  const groups = new Map<string, Candidate[][]>();
+  for (const f of await pooled(keys, 8, inspect)) {
+    if ('skipped' in f && f.skipped) {
+      results.push(f.skipped);
+      opts.onFile?.(f.skipped);
+    } else if ('candidate' in f && f.candidate) {
+      const c = f.candidate;
+      const batches = groups.get(c.header) ?? [[]];
+      let last = batches.at(-1)!;
+      if (last.length > 0 && last.reduce((n, x) => n + x.bytes, 0) + c.bytes > BATCH_BYTES)
+        batches.push((last = []));
+      last.push(c);
+      groups.set(c.header, batches);
+    } else rest.push(f.key);
+  }
+  for (const batch of [...groups.values()].flat()) {
+    const loaded = await loadBatch(warehouse, batch, opts);
+    for (const c of batch) {
       const r = loaded.get(c.key);
       if (r) {
         results.push(r);
         opts.onFile?.(r);
       } else rest.push(c.key);
     }
-  };
-  for (const next of inspected) {
-    const f = await next;
-    if ('skipped' in f && f.skipped) {
-      results.push(f.skipped);
-      opts.onFile?.(f.skipped);
-    } else if ('candidate' in f && f.candidate) {
-      const c = f.candidate;
-      const p = pending.get(c.header) ?? { batch: [], bytes: 0 };
-      if (p.bytes + c.bytes > BATCH_BYTES && p.batch.length > 0) {
-        await flush(c.header);
-        pending.set(c.header, { batch: [c], bytes: c.bytes });
-      } else {
-        p.batch.push(c);
-        p.bytes += c.bytes;
-        pending.set(c.header, p);
-      }
-    } else rest.push(f.key);
   }
-  for (const header of [...pending.keys()]) await flush(header);
   return { results, rest };
 }
 
