@@ -1,7 +1,9 @@
 import { Context } from '@temporalio/activity';
-import type { BarMessage } from '../lib/bus/message.js';
-import { cairoMidnight } from '../lib/market/calendar.js';
+import { loadFiles } from '../lib/ingest/load-many.js';
+import type { ObjectStore } from '../lib/lake/types.js';
+import { writeDailyHistory } from '../lib/sources/history-files.js';
 import type { MarketSource } from '../lib/sources/types.js';
+import type { Warehouse } from '../lib/warehouse/types.js';
 
 export interface BackfillBarsInput {
   symbols: string[];
@@ -10,25 +12,55 @@ export interface BackfillBarsInput {
   to: string;
 }
 
-/** The backfill's work: daily bars for a date range from the market source, through the same sinks polls use. */
+export interface BackfillBarsResult {
+  /** Daily bars loaded into the warehouse. */
+  bars: number;
+  symbols: number;
+  /** Rows the loader quarantined (with file, line and reason under quarantine/). */
+  quarantined: number;
+}
+
+/** Where a backfill chunk's history files land: beside the other batch price files, one folder per chunk. */
+export const backfillKey = (from: string, symbol: string) => `batch/prices/backfill/${from}/${symbol}.csv`;
+
+/**
+ * The backfill's work for one chunk: daily bars from the market source are written as history
+ * files in the batch layout, then loaded by the batch loader (bulk path, manifest, quarantine), so
+ * a backfill lands exactly as a batch file would. Rerunning a chunk rewrites and upserts the same rows.
+ */
 export function createBackfillActivities(deps: {
   source: MarketSource;
-  publisher: { publish(bars: BarMessage[]): Promise<number> };
+  store: ObjectStore;
+  warehouse: Warehouse;
 }) {
   return {
-    async backfillBars(input: BackfillBarsInput): Promise<{ bars: number; symbols: number }> {
+    async backfillBars(input: BackfillBarsInput): Promise<BackfillBarsResult> {
       const ctx = Context.current();
-      const from = cairoMidnight(input.from);
-      const to = cairoMidnight(input.to, 1);
-      let bars = 0;
-      let done = 0;
-      for (const symbol of input.symbols) {
-        const got = await deps.source.fetchBars({ symbols: [symbol], interval: '1d', from, to });
-        bars += await deps.publisher.publish(got);
-        ctx.heartbeat({ symbols: ++done, of: input.symbols.length, bars });
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-      }
-      return { bars, symbols: done };
+      const written = await writeDailyHistory({
+        ...deps,
+        ...input,
+        keyOf: (symbol) => backfillKey(input.from, symbol),
+        onSymbol: (done, bars) => {
+          ctx.heartbeat({ step: 'fetch', symbols: done, of: input.symbols.length, bars });
+          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+        },
+      });
+      let files = 0;
+      const results = await loadFiles(deps, written.keys, {
+        runId: `backfill-${input.from}`,
+        force: true,
+        onFile: () => ctx.heartbeat({ step: 'load', files: ++files, of: written.keys.length }),
+      });
+      const failed = results.filter((r) => r.error);
+      if (failed.length > 0)
+        throw new Error(
+          `backfill ${input.from}..${input.to}: ${failed.map((r) => `${r.key}: ${r.error}`).join('; ')}`,
+        );
+      return {
+        bars: results.reduce((n, r) => n + r.rowsLoaded, 0),
+        symbols: written.keys.length,
+        quarantined: results.reduce((n, r) => n + r.rowsQuarantined, 0),
+      };
     },
   };
 }

@@ -68,11 +68,7 @@ export async function createPipelineWorker(
       }),
       ...createTransformActivities({ warehouse, store, projectDir: TRANSFORMS_DIR, docsDir: config.docsDir }),
       ...createMaintenanceActivities({ store, warehouse }),
-      // Backfills write history straight to the sinks, whatever the bus: old bars need no broker.
-      ...createBackfillActivities({
-        source: openMarketSource(config, store),
-        publisher: createDirectPublisher({ sink: createBarSink({ store, warehouse }), store }),
-      }),
+      ...createBackfillActivities({ source: openMarketSource(config, store), store, warehouse }),
     },
     // Lets in-flight activities finish (and commit what they did) when the worker stops.
     shutdownGraceTime: '10 seconds',

@@ -13,22 +13,14 @@ export function egxCalendar(extra: { date: string; name: string }[] = []): Marke
   return { holidays: new Map([...holidaysFile.holidays, ...extra].map((h) => [h.date, h.name])) };
 }
 
-const parts = new Intl.DateTimeFormat('en-CA', {
-  timeZone: EGX_TIMEZONE,
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  weekday: 'short',
-  hourCycle: 'h23',
-});
-
 /** Cairo calendar date, weekday (0 = Sunday) and minute of the day of an instant. */
 export function cairoClock(at: Date): { date: string; weekday: number; minute: number } {
-  const p = Object.fromEntries(parts.formatToParts(at).map((x) => [x.type, x.value]));
-  const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(p.weekday!);
-  return { date: `${p.year}-${p.month}-${p.day}`, weekday, minute: Number(p.hour) * 60 + Number(p.minute) };
+  const local = new Date(at.getTime() + cairoOffsetMinutes(at) * 60_000);
+  return {
+    date: local.toISOString().slice(0, 10),
+    weekday: local.getUTCDay(),
+    minute: local.getUTCHours() * 60 + local.getUTCMinutes(),
+  };
 }
 
 /** Why the exchange is closed on a Cairo date, or undefined when it trades. */
@@ -52,10 +44,23 @@ const offsetFormat = new Intl.DateTimeFormat('en-US', { timeZone: EGX_TIMEZONE, 
 
 /** Cairo's offset from UTC in minutes at an instant (+120 in winter, +180 in summer). */
 export function cairoOffsetMinutes(at: Date): number {
-  const name = offsetFormat.formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
-  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  // Offsets change only on whole quarter-hours, so one lookup per quarter-hour is exact; Intl is slow
+  // enough that years of daily bars would otherwise spend most of their time here.
+  const quarter = Math.floor(at.getTime() / QUARTER_HOUR);
+  let offset = offsetCache.get(quarter);
+  if (offset === undefined) {
+    const name =
+      offsetFormat.formatToParts(new Date(quarter * QUARTER_HOUR)).find((p) => p.type === 'timeZoneName')
+        ?.value ?? 'GMT';
+    const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+    offset = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+    if (offsetCache.size >= 1_000_000) offsetCache.clear();
+    offsetCache.set(quarter, offset);
+  }
+  return offset;
 }
+const QUARTER_HOUR = 15 * 60_000;
+const offsetCache = new Map<number, number>();
 
 /** The UTC instant of a Cairo wall-clock time (fields as in Date.UTC). */
 export function cairoWallClock(

@@ -30,7 +30,7 @@ export const SIMULATED_TICKERS: Record<string, number> = {
 
 const MINUTES: Record<Interval, number> = { '1m': 1, '5m': 5, '1h': 60, '1d': 24 * 60 };
 const DAILY_LIMIT = 0.1; // a day's close stays within ±10% of the previous close
-const EPOCH = Date.UTC(2020, 0, 1);
+const EPOCH = Date.UTC(2000, 0, 1);
 
 /** Price tick: 0.001 below 1 EGP, 0.01 otherwise. */
 export function tickOf(price: number): number {
@@ -57,7 +57,10 @@ function unit(seed: number, key: string): number {
  */
 export class SimulatorSource implements MarketSource {
   readonly name = 'simulator';
-  private closes = new Map<string, Map<string, number>>();
+  private closes = new Map<
+    string,
+    { byDate: Map<string, number>; last: number; start: number; price: number }
+  >();
 
   constructor(
     private readonly seed = 1,
@@ -90,22 +93,31 @@ export class SimulatorSource implements MarketSource {
     };
   }
 
-  /** Previous trading day's close for symbol on or before `date` (a random walk from 2020-01-01). */
+  /**
+   * The close of the last trading day on or before `date`: a random walk from 2000-01-01, extended
+   * forward and cached per symbol, so a long history costs one step per day.
+   */
   private dailyClose(symbol: string, date: string): number {
-    let byDate = this.closes.get(symbol);
-    if (!byDate) this.closes.set(symbol, (byDate = new Map<string, number>()));
-    const cached = byDate.get(date);
-    if (cached !== undefined) return cached;
-    let price = SIMULATED_TICKERS[symbol] ?? 10 + unit(this.seed, symbol) * 90;
-    const end = Date.parse(`${date}T00:00:00Z`);
-    for (let t = EPOCH; t <= end; t += 86_400_000) {
-      const d = new Date(t).toISOString().slice(0, 10);
-      if (closedReason(d, this.calendar)) continue;
-      const move = (unit(this.seed, `${symbol}|${d}|d`) - 0.5) * 0.05;
-      price = roundTick(Math.max(0.1, price * (1 + Math.max(-DAILY_LIMIT, Math.min(DAILY_LIMIT, move)))));
-      byDate.set(d, price);
+    let walk = this.closes.get(symbol);
+    if (!walk) {
+      const start = SIMULATED_TICKERS[symbol] ?? 10 + unit(this.seed, symbol) * 90;
+      this.closes.set(symbol, (walk = { byDate: new Map(), last: EPOCH - 86_400_000, start, price: start }));
     }
-    return price;
+    const cached = walk.byDate.get(date);
+    if (cached !== undefined) return cached;
+    const end = Date.parse(`${date}T00:00:00Z`);
+    if (end < EPOCH) return walk.start;
+    for (let t = walk.last + 86_400_000; t <= end; t += 86_400_000) {
+      const d = new Date(t).toISOString().slice(0, 10);
+      if (!closedReason(d, this.calendar)) {
+        const move = (unit(this.seed, `${symbol}|${d}|d`) - 0.5) * 0.05;
+        const bounded = Math.max(-DAILY_LIMIT, Math.min(DAILY_LIMIT, move));
+        walk.price = roundTick(Math.max(0.1, walk.price * (1 + bounded)));
+      }
+      walk.byDate.set(d, walk.price);
+      walk.last = t;
+    }
+    return walk.price;
   }
 
   private bar(symbol: string, interval: Interval, open: Date): BarMessage | undefined {

@@ -13,6 +13,7 @@ import {
   startBackfill,
 } from '../../cli/backfill.js';
 import { loadConfig, type AppConfig } from '../../lib/config.js';
+import { cairoClock } from '../../lib/market/calendar.js';
 import { SimulatorSource } from '../../lib/sources/simulator.js';
 import {
   connectWorker,
@@ -49,7 +50,7 @@ afterAll(async () => {
   await native?.close();
 });
 
-test('egx backfill loads two years for two symbols through the sinks and rebuilds the models; the same command again skips every chunk', async () => {
+test('egx backfill loads two years for two symbols as batch history files and rebuilds the models; the same command again skips every chunk', async () => {
   const request = {
     ...parseBackfillRequest(config, {
       from: '2023-01-01',
@@ -87,10 +88,21 @@ test('egx backfill loads two years for two symbols through the sinks and rebuild
     `5 chunk(s) loaded, 0 already done, 0 failed of 5; ${expected.length} bars`,
   );
 
-  const [raw] = await deps.warehouse.query<{ N: number }>(
-    "SELECT COUNT(*) AS N FROM RAW.STREAM_BARS WHERE BAR_INTERVAL = '1d'",
+  // Landed as batch history files, one folder per chunk, and loaded by the batch loader.
+  const files: string[] = [];
+  for await (const o of deps.store.list('batch/prices/backfill/')) files.push(o.key);
+  expect(files).toHaveLength(10);
+  expect(files).toContain('batch/prices/backfill/2023-06-30/COMI.csv');
+  const loaded = await deps.warehouse.query<{ SYMBOL: string; TRADE_DATE: string; CLOSE_PRICE: number }>(
+    "SELECT SYMBOL, CAST(TRADE_DATE AS VARCHAR) AS TRADE_DATE, CLOSE_PRICE FROM OPERATIONAL.TBL_STOCK_PRICE WHERE DATA_SOURCE = 'ohlcv' ORDER BY SYMBOL, TRADE_DATE",
   );
-  expect(raw!.N).toBe(expected.length);
+  expect(loaded).toHaveLength(expected.length);
+  const last = expected.filter((b) => b.symbol === 'ETEL').at(-1)!;
+  expect(loaded.at(-1)).toEqual({
+    SYMBOL: 'ETEL',
+    TRADE_DATE: cairoClock(new Date(last.ts)).date,
+    CLOSE_PRICE: last.close,
+  });
   const [gold] = await deps.warehouse.query<{ N: number }>(
     "SELECT COUNT(*) AS N FROM GOLD.gold_fct_stock_daily_prices WHERE symbol IN ('COMI', 'ETEL')",
   );

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { expect, test, vi } from 'vitest';
 import type { AlertActivities } from '../../activities/alerts.js';
-import type { BackfillActivities, BackfillBarsInput } from '../../activities/backfill.js';
+import type { BackfillActivities, BackfillBarsInput, BackfillBarsResult } from '../../activities/backfill.js';
 import type { TransformActivities } from '../../activities/transforms.js';
 import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.js';
 import {
@@ -18,9 +18,11 @@ import { useTimeSkippingWorkflows } from '../support/temporal.js';
 
 const ctx = useTimeSkippingWorkflows(WORKFLOWS_PATH);
 
-function activities(backfillBars: (i: BackfillBarsInput) => Promise<{ bars: number; symbols: number }>) {
+function activities(
+  backfillBars: (i: BackfillBarsInput) => Promise<Omit<BackfillBarsResult, 'quarantined'>>,
+) {
   const acts: BackfillActivities & TransformActivities & AlertActivities = {
-    backfillBars: vi.fn(backfillBars),
+    backfillBars: vi.fn(async (i: BackfillBarsInput) => ({ quarantined: 0, ...(await backfillBars(i)) })),
     planTransforms: vi.fn(async () => [{ name: 'stg_a', layer: 'staging' as const, refs: [] }]),
     buildTransformModel: vi.fn(async ({ model }: { model: string }) => ({
       model,

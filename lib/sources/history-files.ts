@@ -1,0 +1,106 @@
+import type { BarMessage } from '../bus/message.js';
+import type { ObjectStore } from '../lake/types.js';
+import { cairoClock, cairoMidnight } from '../market/calendar.js';
+import { SIMULATED_TICKERS } from './simulator.js';
+import type { MarketSource } from './types.js';
+
+/** Daily bars as a plain OHLCV history file (`Date,Open,High,Low,Close,Volume`, dates in Cairo time). */
+export function dailyBarsCsv(bars: BarMessage[]): string {
+  const lines = ['Date,Open,High,Low,Close,Volume'];
+  for (const b of bars)
+    lines.push(`${cairoClock(new Date(b.ts)).date},${b.open},${b.high},${b.low},${b.close},${b.volume}`);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Writes each symbol's daily bars for the Cairo dates from..to (inclusive) from a market source
+ * as one history file at `keyOf(symbol)`, for the batch loader to pick up. Symbols without a
+ * single bar in the range get no file.
+ */
+export async function writeDailyHistory(opts: {
+  source: MarketSource;
+  store: ObjectStore;
+  symbols: string[];
+  from: string;
+  to: string;
+  keyOf: (symbol: string) => string;
+  onSymbol?: (done: number, bars: number) => void;
+}): Promise<{ keys: string[]; bars: number }> {
+  const keys: string[] = [];
+  let bars = 0;
+  let done = 0;
+  for (const symbol of opts.symbols) {
+    const got = await opts.source.fetchBars({
+      symbols: [symbol],
+      interval: '1d',
+      from: cairoMidnight(opts.from),
+      to: cairoMidnight(opts.to, 1),
+    });
+    if (got.length > 0) {
+      const key = opts.keyOf(symbol);
+      await opts.store.put(key, dailyBarsCsv(got), { contentType: 'text/csv' });
+      keys.push(key);
+      bars += got.length;
+    }
+    opts.onSymbol?.(++done, bars);
+  }
+  return { keys, bars };
+}
+
+/** Sectors for the simulated tickers, so the demo's company dimension reads like the real one. */
+const DEMO_SECTORS: Record<string, string> = {
+  COMI: 'Banks',
+  ETEL: 'Telecommunications',
+  SWDY: 'Industrial Goods',
+  HRHO: 'Non-bank Financial Services',
+  TMGH: 'Real Estate',
+  EAST: 'Food, Beverages and Tobacco',
+  ABUK: 'Basic Resources',
+  EFIH: 'Non-bank Financial Services',
+  FWRY: 'IT, Media and Communication',
+  ORAS: 'Contracting and Construction',
+  JUFO: 'Food, Beverages and Tobacco',
+  AMOC: 'Energy',
+  ESRS: 'Basic Resources',
+  PHDC: 'Real Estate',
+  EKHO: 'Basic Resources',
+};
+
+/**
+ * A synthetic batch history for an empty store, so a first run has something to load and show:
+ * `days` calendar days of daily bars per symbol up to `to`, a company list and an EGX30
+ * constituents file, all in the batch layout (`batch/prices/`, `batch/companies/`, `batch/indices/`).
+ */
+export async function seedSyntheticHistory(opts: {
+  source: MarketSource;
+  store: ObjectStore;
+  symbols: string[];
+  to: string;
+  days: number;
+}): Promise<{ files: number; bars: number }> {
+  const from = new Date(Date.parse(`${opts.to}T00:00:00Z`) - (opts.days - 1) * 86_400_000)
+    .toISOString()
+    .slice(0, 10);
+  const prices = await writeDailyHistory({
+    ...opts,
+    from,
+    keyOf: (s) => `batch/prices/${s}.csv`,
+  });
+  const companies = ['Symbol,Company Name,Sector,Exchange'];
+  for (const s of opts.symbols)
+    companies.push(`${s},${s} (simulated),${DEMO_SECTORS[s] ?? 'Unclassified'},EGX`);
+  await opts.store.put('batch/companies/companies.csv', companies.join('\n') + '\n');
+  const members = opts.symbols.filter((s) => s in SIMULATED_TICKERS);
+  const weight = (100 / Math.max(1, members.length)).toFixed(2);
+  await opts.store.put(
+    `batch/indices/EGX30_constituents_${from}.csv`,
+    ['Symbol,Weight', ...members.map((s) => `${s},${weight}`)].join('\n') + '\n',
+  );
+  return { files: prices.keys.length + 2, bars: prices.bars };
+}
+
+/** True when the store holds no batch files yet. */
+export async function hasNoBatchFiles(store: ObjectStore): Promise<boolean> {
+  for await (const _ of store.list('batch/')) return false;
+  return true;
+}
