@@ -24,6 +24,12 @@ export interface MarketSessionInput {
   alertAfterFailures?: number;
   /** Continue as new after this many polls in one run (default 200), or earlier when Temporal suggests it. */
   maxPollsPerRun?: number;
+  /**
+   * Demo mode: replay the session of `tradingDate` (usually a past one) compressed, `speed` market
+   * minutes per real minute, so data flows while the real market is closed. `startedAt` (epoch ms)
+   * is set by the first run and carried across continue-as-new.
+   */
+  demo?: { speed: number; startedAt?: number };
   /** Carried across continue-as-new. */
   carried?: Omit<MarketSessionStatus, 'tradingDate' | 'closed'>;
 }
@@ -37,6 +43,8 @@ export interface SymbolAlert {
 
 export interface MarketSessionStatus {
   tradingDate?: string;
+  /** Set in demo mode: market minutes per real minute. */
+  demoSpeed?: number;
   closed?: string;
   symbols: string[];
   paused: boolean;
@@ -83,6 +91,7 @@ async function runMarketSession(input: MarketSessionInput): Promise<MarketSessio
   const status: MarketSessionStatus = {
     tradingDate,
     symbols: input.symbols,
+    demoSpeed: input.demo?.speed,
     paused: false,
     polls: 0,
     bars: 0,
@@ -103,6 +112,10 @@ async function runMarketSession(input: MarketSessionInput): Promise<MarketSessio
   if ('closed' in plan) return { ...status, closed: plan.closed };
   const open = Date.parse(plan.open);
   const close = Date.parse(plan.close);
+  // Market time: the workflow clock, or in demo mode the session replayed at `speed` from its start.
+  const demo = input.demo && { speed: input.demo.speed, startedAt: input.demo.startedAt ?? Date.now() };
+  const now = () => (demo ? open + (Date.now() - demo.startedAt) * demo.speed : Date.now());
+  const realMs = (marketMs: number) => (demo ? marketMs / demo.speed : marketMs);
   const every = (input.pollMinutes ?? 5) * 60_000;
   const alertAfter = input.alertAfterFailures ?? 3;
   const startPolls = status.polls;
@@ -131,24 +144,24 @@ async function runMarketSession(input: MarketSessionInput): Promise<MarketSessio
 
   // Waits until `at`, or less when a signal asks for a poll now.
   const wait = async (at: number) => {
-    if (at > Date.now()) await condition(() => pollNow, at - Date.now());
+    if (at > now()) await condition(() => pollNow, Math.max(1, Math.ceil(realMs(at - now()))));
   };
 
   await wait(open);
-  while (Date.now() < close) {
+  while (now() < close) {
     // Poll on the interval grid (10:05, 10:10, …), so bars close before they are fetched.
-    const next = Math.min(close, (Math.floor(Date.now() / every) + 1) * every);
+    const next = Math.min(close, (Math.floor(now() / every) + 1) * every);
     await wait(next);
     if (pollNow) {
       pollNow = false;
       // Only whole bars: up to the last grid point passed.
-      await poll(Math.max(open, Math.floor(Date.now() / every) * every));
+      await poll(Math.max(open, Math.floor(now() / every) * every));
     } else if (!status.paused) {
       await poll(next);
     }
     const runPolls = status.polls - startPolls;
     if (
-      Date.now() < close &&
+      now() < close &&
       (runPolls >= (input.maxPollsPerRun ?? 200) || workflowInfo().continueAsNewSuggested)
     ) {
       await condition(allHandlersFinished);
@@ -162,13 +175,13 @@ async function runMarketSession(input: MarketSessionInput): Promise<MarketSessio
         failing: status.failing,
         alerts: status.alerts,
       };
-      await continueAsNew<typeof marketSessionWorkflow>({ ...input, tradingDate, carried });
+      await continueAsNew<typeof marketSessionWorkflow>({ ...input, tradingDate, demo, carried });
     }
   }
   // One last poll after the close picks up the final bar; paused at the close, it waits (up to
   // 6 hours) for a resume or a poll-now, so the rest of the day is not silently dropped.
   await wait(close + 60_000);
   if (status.paused) await condition(() => !status.paused || pollNow, '6 hours');
-  if (!status.paused || pollNow) await poll(Date.now());
+  if (!status.paused || pollNow) await poll(now());
   return status;
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cairoClock, closedReason, egxCalendar, marketOpenDuring } from '../../lib/market/calendar.js';
+import { sessionToShow } from '../../lib/market/session.js';
 import { checkStreamingFreshness } from '../../lib/quality/streaming-freshness.js';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
 import { bootstrapWarehouse, TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
@@ -42,6 +43,23 @@ describe('EGX market calendar', () => {
     expect(marketOpenDuring(new Date('2025-11-28T06:00:00Z'), new Date('2025-11-28T12:00:00Z'), cal)).toBe(
       false,
     );
+  });
+});
+
+describe('the session a first run shows', () => {
+  const cal = egxCalendar();
+  const at = (iso: string) => new Date(iso);
+  test('today, live, before the close of a trading day', () => {
+    // Thursday 2026-11-26: 07:00 and 11:00 Cairo (UTC+2 in winter).
+    expect(sessionToShow(at('2026-11-26T05:00:00Z'), cal)).toEqual({ mode: 'live', date: '2026-11-26' });
+    expect(sessionToShow(at('2026-11-26T09:00:00Z'), cal)).toEqual({ mode: 'live', date: '2026-11-26' });
+  });
+  test('a demo of the last closed session after the close, on weekends and on holidays', () => {
+    expect(sessionToShow(at('2026-11-26T12:30:00Z'), cal)).toEqual({ mode: 'demo', date: '2026-11-26' });
+    expect(sessionToShow(at('2026-11-28T10:00:00Z'), cal)).toEqual({ mode: 'demo', date: '2026-11-26' });
+    const holiday = egxCalendar([{ date: '2026-11-26', name: 'Test holiday' }]);
+    expect(sessionToShow(at('2026-11-26T09:00:00Z'), holiday)).toEqual({ mode: 'demo', date: '2026-11-25' });
+    expect(sessionToShow(at('2026-11-27T09:00:00Z'), holiday)).toEqual({ mode: 'demo', date: '2026-11-25' });
   });
 });
 

@@ -197,6 +197,36 @@ describe('marketSessionWorkflow', () => {
     windows.slice(1).forEach((w, i) => expect(w.from).toBe(windows[i]!.to));
   });
 
+  test('demo mode replays a past session compressed: every window of the day, in minutes instead of hours', async () => {
+    // A Sunday that traded and lies at least a week behind the server clock.
+    let date = '';
+    for (let t = (await ctx.env.currentTimeMs()) - 7 * 86_400_000; !date; t -= 86_400_000) {
+      const d = new Date(t).toISOString().slice(0, 10);
+      if (new Date(t).getUTCDay() === 0 && 'open' in sessionPlan(d, cal)) date = d;
+    }
+    const plan = sessionPlan(date, cal) as { open: string; close: string };
+    const { acts, windows } = activities();
+    const started = await ctx.env.currentTimeMs();
+    const out = await runWorkflow<typeof marketSessionWorkflow>(
+      ctx,
+      'marketSessionWorkflow',
+      [{ tradingDate: date, symbols: ['COMI', 'ETEL'], demo: { speed: 60 } }],
+      acts,
+    );
+    const elapsed = (await ctx.env.currentTimeMs()) - started;
+    expect(out).toMatchObject({ tradingDate: date, demoSpeed: 60, polls: 55, bars: 110 });
+    // The same windows as the live day, market time, contiguous from the open to after the close.
+    expect(windows[0]).toMatchObject({
+      from: plan.open,
+      to: new Date(Date.parse(plan.open) + 5 * 60_000).toISOString(),
+    });
+    windows.slice(1).forEach((w, i) => expect(w.from).toBe(windows[i]!.to));
+    expect(windows[53]!.to).toBe(plan.close);
+    // 4 h 30 of session plus the minute after the close, at 60×: about 4.5 minutes of workflow time.
+    expect(elapsed).toBeGreaterThanOrEqual(271_000);
+    expect(elapsed).toBeLessThan(300_000);
+  });
+
   test('a closed day completes at once, saying why, without polling', async () => {
     const { acts } = activities();
     const out = await runWorkflow<typeof marketSessionWorkflow>(
