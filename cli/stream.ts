@@ -85,20 +85,32 @@ export function formatStreamStatus(s: StreamStatus): string {
 }
 
 export const marketSessionId = (date: string) => `market-session-${date}`;
+/** Demo replays get their own IDs, so they never collide with (or are mistaken for) the day's live session. */
+export const demoSessionId = (date: string) => `market-session-demo-${date}`;
 
-/** Starts the market session workflow of a Cairo trading date with the configured symbols and interval. */
+/**
+ * Starts the market session workflow of a Cairo trading date with the configured symbols and
+ * interval; with `demoSpeed`, a compressed replay of that date's session (see MarketSessionInput.demo).
+ */
 export function startMarketSession(
   config: AppConfig,
-  opts: { date?: string; taskQueue?: string },
+  opts: { date?: string; taskQueue?: string; demoSpeed?: number },
 ): Promise<{ workflowId: string; url: string }> {
   const date = opts.date ?? cairoDate(new Date());
   if (!DATE.test(date)) throw new Error(`egx market: --date must be YYYY-MM-DD, got "${date}"`);
   return withClient(config, async (client) => {
-    const workflowId = marketSessionId(date);
+    const workflowId = opts.demoSpeed ? demoSessionId(date) : marketSessionId(date);
     await client.workflow.start<typeof marketSessionWorkflow>('marketSessionWorkflow', {
       taskQueue: opts.taskQueue ?? TASK_QUEUES.pipeline,
       workflowId,
-      args: [{ tradingDate: date, symbols: config.market.symbols, pollMinutes: config.market.pollMinutes }],
+      args: [
+        {
+          tradingDate: date,
+          symbols: config.market.symbols,
+          pollMinutes: config.market.pollMinutes,
+          demo: opts.demoSpeed ? { speed: opts.demoSpeed } : undefined,
+        },
+      ],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       typedSearchAttributes: [
         { key: SA.pipeline, value: 'market-session' },
@@ -136,7 +148,7 @@ export function controlMarketSession(
 export function formatMarketStatus(s: MarketSessionStatus): string {
   if (s.closed) return `market session ${s.tradingDate}: closed (${s.closed})`;
   const lines = [
-    `market session ${s.tradingDate}${s.paused ? ' (PAUSED)' : ''}: ${s.polls} polls, ${s.bars} bars, last window ends ${s.lastPollEnd ?? '-'}`,
+    `${s.demoSpeed ? `DEMO replay at ${s.demoSpeed}× of ` : ''}market session ${s.tradingDate}${s.paused ? ' (PAUSED)' : ''}: ${s.polls} polls, ${s.bars} bars, last window ends ${s.lastPollEnd ?? '-'}`,
     `  symbols: ${s.symbols.join(', ')}`,
   ];
   for (const f of s.lastFailures) lines.push(`  failed last poll: ${f.symbol}: ${f.reason}`);

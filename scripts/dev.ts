@@ -1,14 +1,17 @@
 /**
  * The main job on the embedded defaults: bring the local stack up, start the pipeline and stream
- * workers, run the health workflow, apply the schedules, start the sink consumer, print where to
- * watch it all, and keep everything running until Ctrl-C; then stop the workers and every server.
+ * workers, run the health workflow, apply the schedules, start the sink consumer, seed a synthetic
+ * history into an empty store, run one daily batch with transforms, start a market session (a
+ * compressed demo replay when the market is closed), print where to watch it all and a summary,
+ * and keep everything running until Ctrl-C; then stop the workers and every server.
  */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { runHealth } from '../cli/health.js';
 import { loadConfig } from '../lib/config.js';
 import { allHealthy, formatReport } from '../lib/health/report.js';
 import { applyPipelineSchedules } from '../cli/schedules.js';
+import { firstRun } from '../cli/first-run.js';
 import { startStreamConsumer } from '../cli/stream.js';
 import {
   connectWorker,
@@ -23,8 +26,18 @@ import { down, install, up } from './devstack/stack.js';
 const opts = new Command('dev')
   .option('--keep-stack', 'leave the servers running on exit')
   .option('--profile <name>', 'stack profile', 'dev')
+  .option(
+    '--demo-speed <n>',
+    'market minutes per real minute of a demo session',
+    (v) => {
+      const n = Number(v);
+      if (!(n >= 1)) throw new InvalidArgumentError('a number >= 1, e.g. 60 (4 h 30 in 4.5 min)');
+      return n;
+    },
+    60,
+  )
   .parse()
-  .opts<{ keepStack?: boolean; profile: string }>();
+  .opts<{ keepStack?: boolean; profile: string; demoSpeed: number }>();
 
 const profile = getProfile(opts.profile);
 const log = (line: string) => console.log(`[stack] ${line}`);
@@ -68,10 +81,21 @@ async function main(): Promise<void> {
     allHealthy(health.results) ? '\nall components healthy' : '\nsome components are DOWN (see above)',
   );
   for (const r of await applyPipelineSchedules(config)) console.log(`[schedules] ${r.outcome} ${r.id}`);
-  const consumer = await startStreamConsumer(config);
-  console.log(`[stream] sink consumer running: ${consumer.url}`);
-  console.log(`\nTemporal Web UI: ${config.temporal.uiUrl}  (workflows, activities and their retries)`);
-  console.log('Everything keeps running; press Ctrl-C to stop the worker and the servers.');
+  if (config.bus === 'kafka') {
+    const consumer = await startStreamConsumer(config);
+    console.log(`[stream] sink consumer running: ${consumer.url}`);
+  }
+  console.log(`\nTemporal Web UI: ${config.temporal.uiUrl}  (workflows, activities and their retries)\n`);
+
+  const first = await firstRun(config, deps, { demoSpeed: opts.demoSpeed, log: console.log });
+  first.demoDone
+    .then((s) => s && console.log('\nThe schedules take over from here (egx schedules list).'))
+    .catch((e: unknown) => console.error('[market] demo follow-up failed:', e));
+  console.log(
+    `\nRunning: workers on ${workers.map((w) => w.options.taskQueue).join(', ')}; schedules applied; ` +
+      `${first.session.mode === 'demo' ? 'demo' : 'live'} market session ${first.session.workflowId}.`,
+  );
+  console.log(`Temporal Web UI: ${config.temporal.uiUrl}. Press Ctrl-C to stop the workers and the servers.`);
 
   try {
     await running;

@@ -12,15 +12,14 @@ export function sessionPlan(date: string, cal: MarketCalendar): SessionPlan {
 }
 
 /**
- * The session a first run shows: today's, live, when it is under way or still to come; otherwise
- * (a weekend, a holiday, after the close) the last session that closed, to be replayed as a demo.
+ * The session a first run shows: today's, live, while it is under way; otherwise (before the open,
+ * after the close, a weekend, a holiday) the last session that has closed, to be replayed as a demo.
  */
 export function sessionToShow(now: Date, cal: MarketCalendar): { mode: 'live' | 'demo'; date: string } {
-  const today = cairoClock(now).date;
-  const plan = sessionPlan(today, cal);
-  if ('close' in plan && now.getTime() < Date.parse(plan.close)) return { mode: 'live', date: today };
-  for (let t = Date.parse(`${today}T12:00:00Z`); ; t -= 86_400_000) {
-    const date = new Date(t).toISOString().slice(0, 10);
-    if (!closedReason(date, cal) && (date !== today || 'close' in plan)) return { mode: 'demo', date };
+  const t = now.getTime();
+  for (let day = Date.parse(`${cairoClock(now).date}T12:00:00Z`); ; day -= 86_400_000) {
+    const plan = sessionPlan(new Date(day).toISOString().slice(0, 10), cal);
+    if (!('close' in plan) || t < Date.parse(plan.open)) continue;
+    return { mode: t < Date.parse(plan.close) ? 'live' : 'demo', date: plan.date };
   }
 }

@@ -1,5 +1,5 @@
 import type { BarMessage } from '../bus/message.js';
-import type { ObjectStore } from '../lake/types.js';
+import { getText, type ObjectStore } from '../lake/types.js';
 import { cairoClock, cairoMidnight } from '../market/calendar.js';
 import { SIMULATED_TICKERS } from './simulator.js';
 import type { MarketSource } from './types.js';
@@ -66,26 +66,29 @@ const DEMO_SECTORS: Record<string, string> = {
   EKHO: 'Basic Resources',
 };
 
+/** Marks a store whose batch history is synthetic, with the range written; batch loads ignore it (not a .csv). */
+export const SYNTHETIC_MARKER = 'batch/SYNTHETIC-HISTORY.json';
+
+export interface SyntheticHistory {
+  from: string;
+  to: string;
+  symbols: string[];
+}
+
 /**
- * A synthetic batch history for an empty store, so a first run has something to load and show:
- * `days` calendar days of daily bars per symbol up to `to`, a company list and an EGX30
- * constituents file, all in the batch layout (`batch/prices/`, `batch/companies/`, `batch/indices/`).
+ * A synthetic batch history, so a first run has something to load and show: daily bars per symbol
+ * for the Cairo dates from..to, a company list and an EGX30 constituents file, all in the batch
+ * layout (`batch/prices/`, `batch/companies/`, `batch/indices/`), plus a marker saying so.
+ * Writing it again over a longer range rewrites the same files; the loader upserts them.
  */
 export async function seedSyntheticHistory(opts: {
   source: MarketSource;
   store: ObjectStore;
   symbols: string[];
+  from: string;
   to: string;
-  days: number;
 }): Promise<{ files: number; bars: number }> {
-  const from = new Date(Date.parse(`${opts.to}T00:00:00Z`) - (opts.days - 1) * 86_400_000)
-    .toISOString()
-    .slice(0, 10);
-  const prices = await writeDailyHistory({
-    ...opts,
-    from,
-    keyOf: (s) => `batch/prices/${s}.csv`,
-  });
+  const prices = await writeDailyHistory({ ...opts, keyOf: (s) => `batch/prices/${s}.csv` });
   const companies = ['Symbol,Company Name,Sector,Exchange'];
   for (const s of opts.symbols)
     companies.push(`${s},${s} (simulated),${DEMO_SECTORS[s] ?? 'Unclassified'},EGX`);
@@ -93,14 +96,25 @@ export async function seedSyntheticHistory(opts: {
   const members = opts.symbols.filter((s) => s in SIMULATED_TICKERS);
   const weight = (100 / Math.max(1, members.length)).toFixed(2);
   await opts.store.put(
-    `batch/indices/EGX30_constituents_${from}.csv`,
-    ['Symbol,Weight', ...members.map((s) => `${s},${weight}`)].join('\n') + '\n',
+    'batch/indices/EGX30_constituents.csv',
+    ['Symbol,Weight,As_Of', ...members.map((s) => `${s},${weight},${opts.from}`)].join('\n') + '\n',
   );
+  const marker: SyntheticHistory & { note: string } = {
+    note: 'The batch files here are SYNTHETIC (market simulator), written by the main command for a first run.',
+    from: opts.from,
+    to: opts.to,
+    symbols: opts.symbols,
+  };
+  await opts.store.put(SYNTHETIC_MARKER, JSON.stringify(marker, null, 2) + '\n');
   return { files: prices.keys.length + 2, bars: prices.bars };
 }
 
-/** True when the store holds no batch files yet. */
-export async function hasNoBatchFiles(store: ObjectStore): Promise<boolean> {
-  for await (const _ of store.list('batch/')) return false;
-  return true;
+/** What the store's batch history is: none yet, the synthetic one (with its range), or real files. */
+export async function batchHistoryKind(
+  store: ObjectStore,
+): Promise<{ kind: 'empty' } | { kind: 'real' } | ({ kind: 'synthetic' } & SyntheticHistory)> {
+  if (await store.head(SYNTHETIC_MARKER))
+    return { kind: 'synthetic', ...(JSON.parse(await getText(store, SYNTHETIC_MARKER)) as SyntheticHistory) };
+  for await (const _ of store.list('batch/')) return { kind: 'real' };
+  return { kind: 'empty' };
 }

@@ -94,8 +94,9 @@ export class SimulatorSource implements MarketSource {
   }
 
   /**
-   * The close of the last trading day on or before `date`: a random walk from 2000-01-01, extended
-   * forward and cached per symbol, so a long history costs one step per day.
+   * The close of the last trading day on or before `date`: a random walk from 2000-01-01 that drifts
+   * back towards the ticker's reference price, extended forward and cached per symbol, so a long
+   * history costs one step per day.
    */
   private dailyClose(symbol: string, date: string): number {
     let walk = this.closes.get(symbol);
@@ -110,7 +111,9 @@ export class SimulatorSource implements MarketSource {
     for (let t = walk.last + 86_400_000; t <= end; t += 86_400_000) {
       const d = new Date(t).toISOString().slice(0, 10);
       if (!closedReason(d, this.calendar)) {
-        const move = (unit(this.seed, `${symbol}|${d}|d`) - 0.5) * 0.05;
+        // Noise plus a slight pull back to the reference price, so decades of walk stay plausible.
+        const move =
+          (unit(this.seed, `${symbol}|${d}|d`) - 0.5) * 0.05 + 0.005 * Math.log(walk.start / walk.price);
         const bounded = Math.max(-DAILY_LIMIT, Math.min(DAILY_LIMIT, move));
         walk.price = roundTick(Math.max(0.1, walk.price * (1 + bounded)));
       }

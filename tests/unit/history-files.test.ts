@@ -5,7 +5,7 @@ import { expect, test } from 'vitest';
 import { listCsvKeys, loadFiles } from '../../lib/ingest/load-many.js';
 import { LocalObjectStore } from '../../lib/lake/local.js';
 import { getText } from '../../lib/lake/types.js';
-import { hasNoBatchFiles, seedSyntheticHistory } from '../../lib/sources/history-files.js';
+import { batchHistoryKind, seedSyntheticHistory } from '../../lib/sources/history-files.js';
 import { SimulatorSource } from '../../lib/sources/simulator.js';
 import { openDuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
 import { bootstrapWarehouse } from '../../lib/warehouse/schema.js';
@@ -13,17 +13,21 @@ import { bootstrapWarehouse } from '../../lib/warehouse/schema.js';
 test('a synthetic history seeds an empty store with files the batch loader takes whole', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'egx-seed-'));
   const store = new LocalObjectStore(join(dir, 'lake'));
-  expect(await hasNoBatchFiles(store)).toBe(true);
+  expect(await batchHistoryKind(store)).toEqual({ kind: 'empty' });
 
   const source = new SimulatorSource(5);
   const seeded = await seedSyntheticHistory({
     source,
     store,
     symbols: ['COMI', 'ETEL', 'XNEW'],
+    from: '2026-09-21',
     to: '2026-11-19',
-    days: 60,
   });
-  expect(await hasNoBatchFiles(store)).toBe(false);
+  expect(await batchHistoryKind(store)).toMatchObject({
+    kind: 'synthetic',
+    from: '2026-09-21',
+    to: '2026-11-19',
+  });
 
   // Sunday–Thursday only, dated in Cairo time, values as the source gives them.
   const comi = (await getText(store, 'batch/prices/COMI.csv')).trim().split('\n');
@@ -44,6 +48,7 @@ test('a synthetic history seeds an empty store with files the batch loader takes
     await bootstrapWarehouse(wh);
     const keys = await listCsvKeys(store, 'batch/');
     expect(keys).toHaveLength(seeded.files);
+    expect(keys).not.toContain('batch/SYNTHETIC-HISTORY.json');
     const results = await loadFiles({ store, warehouse: wh }, keys, { runId: 'seed' });
     expect(results.every((r) => !r.error && r.rowsQuarantined === 0)).toBe(true);
     const [prices] = await wh.query<{ N: number }>('SELECT COUNT(*) AS N FROM OPERATIONAL.TBL_STOCK_PRICE');
@@ -61,6 +66,24 @@ test('a synthetic history seeds an empty store with files the batch loader takes
       "SELECT SYMBOL FROM OPERATIONAL.TBL_INDEX_MEMBERSHIP WHERE INDEX_CODE = 'EGX30' ORDER BY SYMBOL",
     );
     expect(members.map((m) => m.SYMBOL)).toEqual(['COMI', 'ETEL']);
+
+    // Brought up to date: the same files grow, a reload upserts, nothing is duplicated.
+    const more = await seedSyntheticHistory({
+      source,
+      store,
+      symbols: ['COMI', 'ETEL', 'XNEW'],
+      from: '2026-09-21',
+      to: '2026-11-26',
+    });
+    expect(more.bars).toBeGreaterThan(seeded.bars);
+    expect(await listCsvKeys(store, 'batch/')).toEqual(keys);
+    await loadFiles({ store, warehouse: wh }, keys, { runId: 'seed-2' });
+    const [after] = await wh.query<{ N: number }>('SELECT COUNT(*) AS N FROM OPERATIONAL.TBL_STOCK_PRICE');
+    expect(after!.N).toBe(more.bars);
+    const [membership] = await wh.query<{ N: number }>(
+      'SELECT COUNT(*) AS N FROM OPERATIONAL.TBL_INDEX_MEMBERSHIP',
+    );
+    expect(membership!.N).toBe(2);
   } finally {
     await wh.close();
   }

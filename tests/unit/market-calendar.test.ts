@@ -49,12 +49,13 @@ describe('EGX market calendar', () => {
 describe('the session a first run shows', () => {
   const cal = egxCalendar();
   const at = (iso: string) => new Date(iso);
-  test('today, live, before the close of a trading day', () => {
-    // Thursday 2026-11-26: 07:00 and 11:00 Cairo (UTC+2 in winter).
-    expect(sessionToShow(at('2026-11-26T05:00:00Z'), cal)).toEqual({ mode: 'live', date: '2026-11-26' });
+  test('today, live, while the session is under way', () => {
+    // Thursday 2026-11-26, 11:00 and 14:29 Cairo (UTC+2 in winter).
     expect(sessionToShow(at('2026-11-26T09:00:00Z'), cal)).toEqual({ mode: 'live', date: '2026-11-26' });
+    expect(sessionToShow(at('2026-11-26T12:29:00Z'), cal)).toEqual({ mode: 'live', date: '2026-11-26' });
   });
-  test('a demo of the last closed session after the close, on weekends and on holidays', () => {
+  test('a demo of the last closed session before the open, after the close, on weekends and on holidays', () => {
+    expect(sessionToShow(at('2026-11-26T05:00:00Z'), cal)).toEqual({ mode: 'demo', date: '2026-11-25' });
     expect(sessionToShow(at('2026-11-26T12:30:00Z'), cal)).toEqual({ mode: 'demo', date: '2026-11-26' });
     expect(sessionToShow(at('2026-11-28T10:00:00Z'), cal)).toEqual({ mode: 'demo', date: '2026-11-26' });
     const holiday = egxCalendar([{ date: '2026-11-26', name: 'Test holiday' }]);
