@@ -1,6 +1,6 @@
 import type { AppConfig } from '../lib/config.js';
 import type { ObjectStore } from '../lib/lake/types.js';
-import { egxCalendar } from '../lib/market/calendar.js';
+import { cairoClock, egxCalendar } from '../lib/market/calendar.js';
 import { sessionToShow } from '../lib/market/session.js';
 import { batchHistoryKind, seedSyntheticHistory } from '../lib/sources/history-files.js';
 import { SimulatorSource } from '../lib/sources/simulator.js';
@@ -70,6 +70,7 @@ export async function firstRun(
   log('[daily-batch] running one now (load → quality gate → transforms)…');
   try {
     const out = await runDailyBatch(config, {
+      date: cairoClock(now).date,
       taskQueue: opts.taskQueue,
       onStarted: (id, url) => log(`[daily-batch] ${id}  ${url}`),
     });
