@@ -36,22 +36,26 @@ export function operationalProbes(
   };
   return {
     consumerLag: () =>
-      withAdmin(async (admin) => {
-        const lag = await groupLag(admin, SINK_GROUP, config.kafka.topic);
-        if (lag > limits.maxLag)
-          throw new HealthProblem(
-            `consumer group ${SINK_GROUP} is ${lag} messages behind on ${config.kafka.topic} (limit ${limits.maxLag})`,
-          );
-        return `consumer group ${SINK_GROUP} is ${lag} message(s) behind on ${config.kafka.topic}`;
-      }),
+      config.bus === 'direct'
+        ? Promise.resolve('not used: BUS=direct, no consumer')
+        : withAdmin(async (admin) => {
+            const lag = await groupLag(admin, SINK_GROUP, config.kafka.topic);
+            if (lag > limits.maxLag)
+              throw new HealthProblem(
+                `consumer group ${SINK_GROUP} is ${lag} messages behind on ${config.kafka.topic} (limit ${limits.maxLag})`,
+              );
+            return `consumer group ${SINK_GROUP} is ${lag} message(s) behind on ${config.kafka.topic}`;
+          }),
     dlq: () =>
-      withAdmin(async (admin) => {
-        const topic = dlqTopicOf(config.kafka.topic);
-        const n = await topicSize(admin, topic);
-        return n === 0
-          ? `${topic} is empty`
-          : `${topic} holds ${n} message(s); each says why in its x-dlq-reason header`;
-      }),
+      config.bus === 'direct'
+        ? Promise.resolve('not used: BUS=direct, bad bars are quarantined under quarantine/stream-direct/')
+        : withAdmin(async (admin) => {
+            const topic = dlqTopicOf(config.kafka.topic);
+            const n = await topicSize(admin, topic);
+            return n === 0
+              ? `${topic} is empty`
+              : `${topic} holds ${n} message(s); each says why in its x-dlq-reason header`;
+          }),
     freshness: async () => {
       const wh = await deps.warehouse();
       const [row] = await wh.query<{ NEWEST: string | null; N: number }>(

@@ -13,11 +13,14 @@ export const HEALTH_BUCKET = 'egx-health-scratch';
 export function healthProbes(config: AppConfig) {
   return {
     kafka: async () => {
+      if (config.bus === 'direct') return 'not used: BUS=direct, polls write straight to the sinks';
       const kafka = createKafka(config.kafka, { clientId: 'egx-health', failFast: true });
       const at = await kafkaRoundTrip(kafka, HEALTH_TOPIC);
       return `produce→consume on ${HEALTH_TOPIC} (partition ${at.partition}, offset ${at.offset}) via ${config.kafka.brokers.join(',')}`;
     },
     s3: async () => {
+      if (config.objectStore.kind === 'local')
+        return `not used: the object store is the local folder ${config.objectStore.dir}`;
       const client = createS3Client(config.s3, { maxAttempts: 2 });
       try {
         await s3RoundTrip(client, HEALTH_BUCKET);

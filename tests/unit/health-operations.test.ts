@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { HealthProblem, operationalProbes } from '../../lib/health/operations.js';
+import { healthProbes } from '../../lib/health/probes.js';
 import { openDuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
 import { bootstrapWarehouse, TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
 
@@ -42,4 +43,24 @@ test('disk: reports free space, and too little is a problem', async () => {
     },
   );
   await expect(strict.disk()).rejects.toThrow(/^only \d+\.\d GiB free/);
+});
+
+test('on the embedded defaults without a broker or S3, their checks say "not used" instead of failing', async () => {
+  // Ports where nothing listens: a probe that tried them would fail.
+  const config = loadConfig({
+    BUS: 'direct',
+    OBJECT_STORE: 'local',
+    LAKE_DIR: 'data/lake',
+    KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:1',
+  });
+  const probes = healthProbes(config);
+  expect(await probes.kafka()).toMatch(/^not used: BUS=direct/);
+  expect(await probes.s3()).toMatch(/^not used: the object store is the local folder data\/lake/);
+  const ops = operationalProbes(config, { warehouse: () => Promise.reject(new Error('unused')) });
+  expect(await ops.consumerLag()).toMatch(/^not used/);
+  expect(await ops.dlq()).toMatch(/^not used/);
+  // With the broker configured, the same check really connects, and fails here.
+  await expect(
+    healthProbes(loadConfig({ KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:1' })).kafka(),
+  ).rejects.toThrow();
 });
