@@ -56,12 +56,11 @@ const cols = [
   'LOADED_AT',
 ];
 
-function bars(s: number, fromDay: number, toDay: number) {
+function bars(s: number, fromDay: number, toDay: number, at: Date) {
   let x = s + 1;
   const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
   let close = 10 + (s % 90);
   const rows = [];
-  const at = new Date('2026-01-01T00:00:00Z');
   for (let d = 0; d < toDay; d++) {
     const open = close;
     close = Math.max(0.5, open * (1 + (rnd() - 0.5) * 0.06));
@@ -96,7 +95,8 @@ await wh.upsert(
   ['INDEX_CODE', 'SYMBOL', 'AS_OF', 'WEIGHT'],
   Array.from({ length: Math.min(30, symbols) }, (_, s) => ['EGX30', sym(s), day(0), 100 / 30]),
 );
-for (let s = 0; s < symbols; s++) await wh.bulkInsert(TBL_STOCK_PRICE, cols, bars(s, 0, days));
+for (let s = 0; s < symbols; s++)
+  await wh.bulkInsert(TBL_STOCK_PRICE, cols, bars(s, 0, days, new Date('2026-01-01T00:00:00Z')));
 console.log(`generated ${symbols * days} bars in ${((performance.now() - tg) / 1000).toFixed(1)} s`);
 await wh.execute('CHECKPOINT');
 copyFileSync(dbFile, join(dir, 'dbt.duckdb'));
@@ -111,7 +111,8 @@ const slowest = await wh.query<{ MODEL_NAME: string; SECONDS: number }>(
   "SELECT MODEL_NAME, SECONDS FROM META.MODEL_RUNS WHERE RUN_ID = 'bench-full' ORDER BY SECONDS DESC LIMIT 4",
 );
 console.log(`  slowest: ${slowest.map((m) => `${m.MODEL_NAME} ${m.SECONDS.toFixed(2)} s`).join(', ')}`);
-for (let s = 0; s < symbols; s++) await wh.bulkInsert(TBL_STOCK_PRICE, cols, bars(s, days, days + 1));
+for (let s = 0; s < symbols; s++)
+  await wh.bulkInsert(TBL_STOCK_PRICE, cols, bars(s, days, days + 1, new Date()));
 const inc = await runAll(wh, project, 'bench-incremental', day(days + 1));
 console.log(
   `incremental (one new day per symbol): build ${inc.buildSeconds.toFixed(2)} s, build + tests ${inc.seconds.toFixed(2)} s`,

@@ -1,7 +1,8 @@
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
 import { MODEL_RUNS, TEST_RESULTS } from '../warehouse/schema.js';
 import type { Warehouse } from '../warehouse/types.js';
-import { relationOf, renderSql, type Model, type Project } from './project.js';
+import { relationOf, renderRefs, renderSql, type Model, type Project } from './project.js';
+import { mergeSql } from '../warehouse/sql.js';
 import { bindTest, compileTests, type CompiledTest } from './tests.js';
 
 export interface TestResult {
@@ -87,30 +88,57 @@ async function publish(wh: Warehouse, model: Model, sql: string, wap: string): P
   }
 }
 
-/**
- * For an incremental model whose table exists: the newest published date and how far back the
- * input must start (`lookback_days` earlier, for window functions). Undefined means build it whole.
- */
-async function incrementalWindow(
-  wh: Warehouse,
-  model: Model,
-): Promise<{ column: string; after: string; since: string } | undefined> {
-  if (model.materialized !== 'incremental' || !model.incremental) return undefined;
-  const [exists] = await wh.query<{ N: number }>(
-    'SELECT COUNT(*) AS N FROM INFORMATION_SCHEMA.TABLES WHERE UPPER(TABLE_SCHEMA) = ? AND UPPER(TABLE_NAME) = ?',
-    [model.schema, model.name.toUpperCase()],
+/** What an incremental build does: rebuild the rows whose `column` is at or after `from`, reading input from `since`. */
+type IncrementalPlan =
+  | { kind: 'append'; column: string; from: string; since: string }
+  | { kind: 'merge'; column: string; from: string; since: string }
+  | { kind: 'unchanged' };
+
+const dayBefore = (date: string, days: number) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
+
+async function columnsOf(wh: Warehouse, schema: string, name: string): Promise<string[]> {
+  const rows = await wh.query<{ C: string }>(
+    'SELECT COLUMN_NAME AS C FROM INFORMATION_SCHEMA.COLUMNS WHERE UPPER(TABLE_SCHEMA) = ? AND UPPER(TABLE_NAME) = ? ORDER BY ORDINAL_POSITION',
+    [schema.toUpperCase(), name.toUpperCase()],
   );
-  if (!exists?.N) return undefined;
-  const { column, lookbackDays } = model.incremental;
+  return rows.map((r) => r.C);
+}
+
+/**
+ * For an incremental model whose table exists, which rows to rebuild. With `changed_at`: the
+ * earliest date among input rows loaded after the newest load time the table has seen (nothing
+ * loaded since: unchanged). Without: the dates after the newest published one. Undefined means
+ * build it whole (no table yet, an empty one, or one without the change column).
+ */
+async function incrementalPlan(
+  wh: Warehouse,
+  project: Project,
+  model: Model,
+): Promise<IncrementalPlan | undefined> {
+  if (model.materialized !== 'incremental' || !model.incremental) return undefined;
+  const { column, lookbackDays, changedAt, input } = model.incremental;
+  const published = (await columnsOf(wh, model.schema, model.name)).map((c) => c.toLowerCase());
+  if (published.length === 0) return undefined;
+  if (changedAt && input) {
+    if (!published.includes(changedAt.toLowerCase())) return undefined;
+    const [mark] = await wh.query<{ M: string | null }>(
+      `SELECT CAST(MAX(${changedAt}) AS VARCHAR) AS M FROM ${relationOf(model)}`,
+    );
+    if (!mark?.M) return undefined;
+    const [changed] = await wh.query<{ D: string | null }>(
+      `SELECT CAST(MIN(${column}) AS VARCHAR) AS D FROM ${renderRefs(project, input)} WHERE ${changedAt} > CAST('${mark.M}' AS TIMESTAMP)`,
+    );
+    if (!changed?.D) return { kind: 'unchanged' };
+    const from = changed.D.slice(0, 10);
+    return { kind: 'merge', column, from, since: dayBefore(from, lookbackDays) };
+  }
   const [row] = await wh.query<{ M: string | null }>(
     `SELECT CAST(MAX(${column}) AS VARCHAR) AS M FROM ${relationOf(model)}`,
   );
   if (!row?.M) return undefined;
-  const after = row.M.slice(0, 10);
-  const since = new Date(Date.parse(`${after}T00:00:00Z`) - lookbackDays * 86_400_000)
-    .toISOString()
-    .slice(0, 10);
-  return { column, after, since };
+  const from = dayBefore(row.M.slice(0, 10), -1);
+  return { kind: 'append', column, from, since: dayBefore(from, lookbackDays + 1) };
 }
 
 /**
@@ -127,14 +155,28 @@ export async function buildModel(
   const started = performance.now();
   const wap = `${model.schema}.${model.name}__wap`;
   await wh.execute(`CREATE SCHEMA IF NOT EXISTS ${model.schema}`);
-  const newer = opts.fullRefresh ? undefined : await incrementalWindow(wh, model);
+  const plan = opts.fullRefresh ? undefined : await incrementalPlan(wh, project, model);
+  if (plan?.kind === 'unchanged') {
+    const seconds = (performance.now() - started) / 1000;
+    await recordModelRun(
+      wh,
+      opts.runId,
+      model,
+      'unchanged',
+      0,
+      seconds,
+      'no input loaded since the last build',
+    );
+    return { model: model.name, materialized: model.materialized, rows: 0, seconds };
+  }
+  const newer = plan;
   const sql = renderSql(project, model, newer?.since);
   await wh.execute(
     model.materialized === 'view'
       ? `CREATE OR REPLACE VIEW ${wap} AS ${sql}`
       : newer
-        ? // Only rows newer than the published ones; the input reaches back far enough for their windows.
-          `CREATE OR REPLACE TABLE ${wap} AS SELECT * FROM (${sql}) n WHERE ${newer.column} > CAST('${newer.after}' AS DATE)`
+        ? // Only the rows being rebuilt; the input reaches back far enough for their windows.
+          `CREATE OR REPLACE TABLE ${wap} AS SELECT * FROM (${sql}) n WHERE ${newer.column} >= CAST('${newer.from}' AS DATE)`
         : `CREATE OR REPLACE TABLE ${wap} AS ${sql}`,
   );
   const audit = await runTests(
@@ -148,22 +190,7 @@ export async function buildModel(
   const [count] = await wh.query<{ N: number }>(`SELECT COUNT(*) AS N FROM ${wap}`);
   const rows = count?.N ?? 0;
   const record = (status: string, detail: string) =>
-    wh.upsert(
-      MODEL_RUNS,
-      ['RUN_ID', 'MODEL_NAME', 'MATERIALIZED', 'STATUS', 'ROWS', 'SECONDS', 'DETAIL', 'BUILT_AT'],
-      [
-        [
-          opts.runId,
-          model.name,
-          model.materialized,
-          status,
-          rows,
-          (performance.now() - started) / 1000,
-          detail,
-          new Date(),
-        ],
-      ],
-    );
+    recordModelRun(wh, opts.runId, model, status, rows, (performance.now() - started) / 1000, detail);
   if (failed.length > 0) {
     await wh.execute(`DROP ${model.materialized === 'view' ? 'VIEW' : 'TABLE'} IF EXISTS ${wap}`);
     const err = new ModelAuditFailedError(model.name, failed);
@@ -172,7 +199,15 @@ export async function buildModel(
   }
   if (newer) {
     // One statement: readers see the table before or after the new rows, never half of them.
-    await wh.execute(`INSERT INTO ${relationOf(model)} SELECT * FROM ${wap}`);
+    await wh.execute(
+      newer.kind === 'merge'
+        ? mergeSql(
+            { schema: model.schema, name: model.name, key: model.uniqueKey, columns: [] },
+            wap,
+            await columnsOf(wh, model.schema, `${model.name}__wap`),
+          )
+        : `INSERT INTO ${relationOf(model)} SELECT * FROM ${wap}`,
+    );
     await wh.execute(`DROP TABLE IF EXISTS ${wap}`);
   } else {
     await publish(wh, model, sql, wap);
@@ -180,6 +215,22 @@ export async function buildModel(
   const seconds = (performance.now() - started) / 1000;
   await record('published', '');
   return { model: model.name, materialized: model.materialized, rows, seconds };
+}
+
+function recordModelRun(
+  wh: Warehouse,
+  runId: string,
+  model: Model,
+  status: string,
+  rows: number,
+  seconds: number,
+  detail: string,
+): Promise<unknown> {
+  return wh.upsert(
+    MODEL_RUNS,
+    ['RUN_ID', 'MODEL_NAME', 'MATERIALIZED', 'STATUS', 'ROWS', 'SECONDS', 'DETAIL', 'BUILT_AT'],
+    [[runId, model.name, model.materialized, status, rows, seconds, detail, new Date()]],
+  );
 }
 
 /** Runs every test of a published model and records each result in META.TEST_RESULTS. */

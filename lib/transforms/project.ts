@@ -45,10 +45,22 @@ const modelYaml = z
     description: z.string(),
     materialized: z.enum(['view', 'table', 'incremental']).default('view'),
     unique_key: z.array(z.string()).optional(),
-    /** Incremental models: the date column new rows are found by, and how much earlier input window functions need. */
+    /**
+     * Incremental models: the date column rows are rebuilt by, and how much earlier input window
+     * functions need. With `changed_at` (a load-time column of both the model and its `input`),
+     * input rows loaded since the last build decide which dates are rebuilt and merged on the
+     * unique key, so corrected old rows are picked up; without it, only dates after the newest
+     * published one are appended.
+     */
     incremental: z
-      .object({ column: z.string(), lookback_days: z.number().int().min(0).default(0) })
+      .object({
+        column: z.string(),
+        lookback_days: z.number().int().min(0).default(0),
+        changed_at: z.string().optional(),
+        input: z.string().optional(),
+      })
       .strict()
+      .refine((i) => !i.changed_at === !i.input, 'changed_at and input go together')
       .optional(),
     columns: z
       .array(
@@ -75,7 +87,7 @@ export interface Model {
   description: string;
   materialized: 'view' | 'table' | 'incremental';
   uniqueKey?: string[];
-  incremental?: { column: string; lookbackDays: number };
+  incremental?: { column: string; lookbackDays: number; changedAt?: string; input?: string };
   columns: { name: string; description?: string; tests: TestSpec[] }[];
   tests: TestSpec[];
   /** Models this one reads (from `{{ ref('…') }}` and from relationships tests). */
@@ -128,6 +140,8 @@ export async function loadProject(dir: string): Promise<Project> {
         incremental: y.incremental && {
           column: y.incremental.column,
           lookbackDays: y.incremental.lookback_days,
+          changedAt: y.incremental.changed_at,
+          input: y.incremental.input,
         },
         columns: y.columns,
         tests: y.tests,
@@ -203,17 +217,24 @@ export function planRun(project: Project, select: string[] = []): Model[] {
 /** The published name of a model: `SILVER.stg_companies`. */
 export const relationOf = (m: Pick<Model, 'schema' | 'name'>) => `${m.schema}.${m.name}`;
 
-const INCREMENTAL_INPUT = /\{\{\s*incremental_input\(\s*'([a-z0-9_.]+)'\s*\)\s*\}\}/g;
+const INCREMENTAL_INPUT = /\{\{\s*incremental_input\(\s*'([A-Za-z0-9_.]+)'\s*\)\s*\}\}/g;
 
 /**
  * The model's SQL with refs and sources replaced by warehouse names. `{{ incremental_input('col') }}`
  * becomes `col >= <since>` on an incremental run (only the input a new day needs) and `1 = 1` otherwise.
  */
 export function renderSql(project: Project, model: Model, incrementalSince?: string): string {
-  return model.sql
-    .replace(INCREMENTAL_INPUT, (_, col: string) =>
+  return renderRefs(
+    project,
+    model.sql.replace(INCREMENTAL_INPUT, (_, col: string) =>
       incrementalSince ? `${col} >= CAST('${incrementalSince}' AS DATE)` : '1 = 1',
-    )
+    ),
+  );
+}
+
+/** SQL text with `{{ ref('m') }}` and `{{ source('S', 'T') }}` replaced by warehouse names. */
+export function renderRefs(project: Project, sql: string): string {
+  return sql
     .replace(REF, (_, name: string) => relationOf(project.models.get(name)!))
     .replace(SOURCE, (_, schema: string, table: string) => `${schema.toUpperCase()}.${table.toUpperCase()}`)
     .trim()

@@ -343,6 +343,48 @@ describe('transforms', () => {
     expect(incremental).toEqual(full);
   });
 
+  test('an incremental run picks up a corrected old bar, rebuilds the days after it, and equals a full refresh; with nothing new it does nothing', async () => {
+    await buildAll();
+    const stg = project.models.get('stg_stock_prices_unified')!;
+    const facts = project.models.get('gold_fct_stock_daily_prices')!;
+    const stats = project.models.get('stg_market_stats')!;
+    const runs = async () => [
+      await buildModel(wh, project, stg, opts),
+      await buildModel(wh, project, facts, opts),
+      await buildModel(wh, project, stats, opts),
+    ];
+
+    // Nothing loaded since the last build: both models are left as they are.
+    expect((await runs()).map((r) => r.rows)).toEqual([0, 0, 0]);
+    const [unchanged] = await wh.query<{ STATUS: string; DETAIL: string }>(
+      "SELECT STATUS, DETAIL FROM META.MODEL_RUNS WHERE MODEL_NAME = 'gold_fct_stock_daily_prices' AND RUN_ID = 'test-run'",
+    );
+    expect(unchanged).toEqual({ STATUS: 'unchanged', DETAIL: 'no input loaded since the last build' });
+
+    // A vendor re-issues AAA's bar of day 10 with another close: the old days are merged again.
+    await wh.upsert(TBL_STOCK_PRICE, priceCols, [
+      ['AAA', day(10), 'egx_ar_export', 25, 40, 20, 39, 1000, new Date()],
+    ]);
+    const [s, g] = await runs();
+    // Both rebuild day 10 and every later day of every symbol, and no earlier day.
+    const [later] = await wh.query<{ N: number }>(
+      `SELECT COUNT(*) AS N FROM SILVER.stg_stock_prices_unified WHERE trade_date >= '${day(10)}'`,
+    );
+    expect(later!.N).toBeLessThan(40);
+    expect(s!.rows).toBe(later!.N);
+    expect(g!.rows).toBe(later!.N);
+    const all = 'SELECT * FROM GOLD.gold_fct_stock_daily_prices ORDER BY symbol, trade_date';
+    const incremental = await wh.query<{ SYMBOL: string; TRADE_DATE: string; CLOSE_PRICE: number }>(all);
+    expect(incremental.find((r) => r.SYMBOL === 'AAA' && r.TRADE_DATE === day(10))?.CLOSE_PRICE).toBe(39);
+    await buildModel(wh, project, stg, { ...opts, fullRefresh: true });
+    const statsSql = 'SELECT * FROM SILVER.stg_market_stats ORDER BY trade_date';
+    const statsIncremental = await wh.query(statsSql);
+    await buildModel(wh, project, facts, { ...opts, fullRefresh: true });
+    await buildModel(wh, project, stats, { ...opts, fullRefresh: true });
+    expect(incremental).toEqual(await wh.query(all));
+    expect(statsIncremental).toEqual(await wh.query(statsSql));
+  });
+
   test('index performance: weight-averaged bars of the members in effect, with change and member count', async () => {
     await wh.upsert(
       TBL_INDEX_MEMBERSHIP,

@@ -152,5 +152,6 @@ select
         when volume > 1.5 * volume_ma_7 then 'HIGH'
         when volume < 0.5 * volume_ma_7 then 'LOW'
         else 'NORMAL'
-    end as volume_signal
+    end as volume_signal,
+    loaded_at
 from indicators

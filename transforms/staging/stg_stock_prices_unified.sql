@@ -1,8 +1,10 @@
 -- One daily bar per symbol and day from every vendor, keeping the most trusted source:
 -- streamed bars (STREAMING_API) first, then the EGX broker export, Investing.com, Yahoo, MarketWatch, plain files;
--- among equals the most recently loaded row.
+-- among equals the most recently loaded row. loaded_at is the latest load of any source row of the
+-- key, so a later load of a less trusted source is seen as a change too.
 with source as (
     select * from {{ source('OPERATIONAL', 'TBL_STOCK_PRICE') }}
+    where {{ incremental_input('TRADE_DATE') }}
 ),
 
 ranked as (
@@ -16,6 +18,7 @@ ranked as (
         CLOSE_PRICE as close_price,
         VOLUME as volume,
         TURNOVER as turnover_egp,
+        max(LOADED_AT) over (partition by SYMBOL, TRADE_DATE) as loaded_at,
         row_number() over (
             partition by SYMBOL, TRADE_DATE
             order by
@@ -32,6 +35,6 @@ ranked as (
     from source
 )
 
-select symbol, trade_date, data_source, open_price, high_price, low_price, close_price, volume, turnover_egp
+select symbol, trade_date, data_source, open_price, high_price, low_price, close_price, volume, turnover_egp, loaded_at
 from ranked
 where source_rank = 1
