@@ -74,10 +74,12 @@ export function createTransformActivities({ warehouse, projectDir, store, docsDi
     },
 
     /** Runs every test of one published model and records the results. */
+    /** Runs the model's tests; `audited` are results its build's audit already has for the published version. */
     async testTransformModel(input: {
       model: string;
       runId: string;
       businessDate: string;
+      audited?: TestResult[];
     }): Promise<TestResult[]> {
       const { p, m } = await model(input.model);
       return testModel(warehouse, p, m, input);

@@ -19,7 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildModel, testModel } from '../lib/transforms/build.js';
+import { buildModel, testModel, type TestResult } from '../lib/transforms/build.js';
 import { loadProject, planRun, type Project } from '../lib/transforms/project.js';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../lib/warehouse/duckdb.js';
 import {
@@ -74,11 +74,13 @@ function bars(s: number, fromDay: number, toDay: number, at: Date) {
 
 async function runAll(wh: DuckDbWarehouse, project: Project, runId: string, businessDate: string) {
   const t0 = performance.now();
-  for (const m of planRun(project)) await buildModel(wh, project, m, { runId, businessDate });
+  const audited = new Map<string, TestResult[] | undefined>();
+  for (const m of planRun(project))
+    audited.set(m.name, (await buildModel(wh, project, m, { runId, businessDate })).audited);
   const built = performance.now();
   let tests = 0;
   for (const m of planRun(project))
-    tests += (await testModel(wh, project, m, { runId, businessDate })).length;
+    tests += (await testModel(wh, project, m, { runId, businessDate, audited: audited.get(m.name) })).length;
   return { seconds: (performance.now() - t0) / 1000, buildSeconds: (built - t0) / 1000, tests };
 }
 

@@ -24,6 +24,7 @@ export async function runTransforms(
   const wh = await openWarehouse(config);
   const runId = `transforms-cli-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const failed: TestResult[] = [];
+  const audited = new Map<string, TestResult[] | undefined>();
   try {
     if (opts.action === 'docs') {
       const out = await publishDocs(project, wh, {
@@ -40,13 +41,19 @@ export async function runTransforms(
           businessDate: opts.businessDate,
           fullRefresh: opts.fullRefresh,
         });
+        audited.set(m.name, r.audited);
         opts.log(
           `built ${m.schema}.${m.name} (${r.materialized}): ${r.rows} rows in ${r.seconds.toFixed(2)} s`,
         );
       }
     }
     for (const m of models) {
-      for (const t of await testModel(wh, project, m, { runId, businessDate: opts.businessDate })) {
+      const results = await testModel(wh, project, m, {
+        runId,
+        businessDate: opts.businessDate,
+        audited: audited.get(m.name),
+      });
+      for (const t of results) {
         if (t.status !== 'pass')
           opts.log(`${t.status.toUpperCase()} ${m.name}: ${t.test}: ${t.failingRows} rows, e.g. ${t.sample}`);
         if (t.status === 'fail') failed.push(t);

@@ -71,7 +71,14 @@ async function runTransforms(input: TransformsInput = {}): Promise<TransformsOut
     act.buildTransformModel({ model: m.name, runId, businessDate, fullRefresh: input.fullRefresh }),
   );
   const results: TestResult[] = (
-    await pooled(models, limit, (m) => act.testTransformModel({ model: m.name, runId, businessDate }))
+    await pooled(models, limit, (m) =>
+      act.testTransformModel({
+        model: m.name,
+        runId,
+        businessDate,
+        audited: built.find((b) => b.model === m.name)?.audited,
+      }),
+    )
   ).flat();
   // Docs show the latest results, failures included, so they are written before the verdict.
   const docs = await act.generateTransformDocs();
@@ -90,7 +97,7 @@ async function runTransforms(input: TransformsInput = {}): Promise<TransformsOut
   }
   return {
     businessDate,
-    built,
+    built: built.map(({ audited: _, ...b }) => b),
     tests: {
       passed: results.filter((r) => r.status === 'pass').length,
       warned: results.filter((r) => r.status === 'warn').length,

@@ -20,6 +20,11 @@ export interface ModelBuildResult {
   materialized: Model['materialized'];
   rows: number;
   seconds: number;
+  /**
+   * The audit's results when the audited version is exactly what was published (a view or a whole
+   * table): `testModel` takes them instead of running those tests again.
+   */
+  audited?: TestResult[];
 }
 
 /** Thrown by buildModel when the new version fails an error-severity test; the published version is untouched. */
@@ -214,7 +219,13 @@ export async function buildModel(
   }
   const seconds = (performance.now() - started) / 1000;
   await record('published', '');
-  return { model: model.name, materialized: model.materialized, rows, seconds };
+  return {
+    model: model.name,
+    materialized: model.materialized,
+    rows,
+    seconds,
+    audited: newer ? undefined : audit,
+  };
 }
 
 function recordModelRun(
@@ -238,15 +249,19 @@ export async function testModel(
   wh: Warehouse,
   project: Project,
   model: Model,
-  opts: { runId: string; businessDate: string },
+  opts: { runId: string; businessDate: string; audited?: TestResult[] },
 ): Promise<TestResult[]> {
-  const results = await runTests(
+  const done = new Map((opts.audited ?? []).map((r) => [r.test, r]));
+  const tests = compileTests(project, model);
+  const fresh = await runTests(
     wh,
     model,
-    compileTests(project, model),
+    tests.filter((t) => !done.has(t.name)),
     relationOf(model),
     opts.businessDate,
   );
+  const byName = new Map([...done, ...fresh.map((r) => [r.test, r] as const)]);
+  const results = tests.map((t) => byName.get(t.name)!);
   const at = new Date();
   await wh.upsert(
     TEST_RESULTS,

@@ -385,6 +385,32 @@ describe('transforms', () => {
     expect(statsIncremental).toEqual(await wh.query(statsSql));
   });
 
+  test('the error tests a build already ran on the version it published are not run again by the test step', async () => {
+    await buildAll();
+    const queries: string[] = [];
+    const counting = new Proxy(wh, {
+      get(target, key) {
+        if (key === 'query')
+          return (sql: string, params?: never) => (queries.push(sql), target.query(sql, params));
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const view = project.models.get('vw_price_history')!;
+    const built = await buildModel(wh, project, view, opts);
+    expect(built.audited?.length).toBeGreaterThan(0);
+    const reused = await testModel(counting, project, view, { ...opts, audited: built.audited });
+    const ranAfterBuild = queries.length;
+    queries.length = 0;
+    const all = await testModel(counting, project, view, opts);
+    // The same results, in the same order, from fewer queries: only the tests the audit skipped.
+    expect(reused).toEqual(all);
+    expect(ranAfterBuild).toBe(queries.length - built.audited!.length);
+    // An incremental build audited only its new rows: its tests all run on the published table.
+    const facts = await buildModel(wh, project, project.models.get('gold_fct_stock_daily_prices')!, opts);
+    expect(facts.audited).toBeUndefined();
+  });
+
   test('index performance: weight-averaged bars of the members in effect, with change and member count', async () => {
     await wh.upsert(
       TBL_INDEX_MEMBERSHIP,
