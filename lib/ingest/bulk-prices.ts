@@ -186,6 +186,8 @@ export async function loadPriceFilesInBulk(
   };
 
   // Inspect every file first (8 at a time), then load the candidates in batches of one header.
+  // Two files of one symbol (a history and a backfill chunk) go to different batches, so the
+  // later one is merged on the key into what the earlier one loaded.
   const groups = new Map<string, Candidate[][]>();
   for (const f of await pooled(keys, 8, inspect)) {
     if ('skipped' in f && f.skipped) {
@@ -195,7 +197,12 @@ export async function loadPriceFilesInBulk(
       const c = f.candidate;
       const batches = groups.get(c.header) ?? [[]];
       let last = batches.at(-1)!;
-      if (last.length > 0 && last.reduce((n, x) => n + x.bytes, 0) + c.bytes > BATCH_BYTES)
+      const symbol = symbolFromKey(c.key);
+      if (
+        last.length > 0 &&
+        (last.reduce((n, x) => n + x.bytes, 0) + c.bytes > BATCH_BYTES ||
+          last.some((x) => symbolFromKey(x.key) === symbol))
+      )
         batches.push((last = []));
       last.push(c);
       groups.set(c.header, batches);
@@ -226,8 +233,6 @@ async function loadBatch(
   const columns = Array.from({ length: width }, (_, i) => `'c${i}': 'VARCHAR'`).join(', ');
   const out = new Map<string, FileLoadResult>();
   const loaded = await wh.serialized(async (db) => {
-    // Files are read in the order given and rows kept in file order, so a row's place in the
-    // staged table gives its line (header on line 1; files with blank or multi-line rows never get here).
     // One pass: DuckDB reads the files (in the order given, rows in file order) and casts each
     // cell once; a row's place in the staged table then gives its line (header on line 1; files
     // with blank or multi-line rows never get here).

@@ -30,6 +30,7 @@ export const TBL_STOCK_PRICE: TableDef = {
     ...lineage,
   ],
   key: ['SYMBOL', 'TRADE_DATE', 'DATA_SOURCE'],
+  indexKey: false,
 };
 
 /**

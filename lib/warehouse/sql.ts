@@ -46,6 +46,7 @@ export function createTableSql(
   const cols = table.columns.map(
     (c) => `${c.name} ${typeName(c.type)}${c.nullable === false ? ' NOT NULL' : ''}`,
   );
-  if (withKey && table.key?.length) cols.push(`PRIMARY KEY (${table.key.join(', ')})`);
+  if (withKey && table.key?.length && table.indexKey !== false)
+    cols.push(`PRIMARY KEY (${table.key.join(', ')})`);
   return `CREATE TABLE IF NOT EXISTS ${qualified(table)} (${cols.join(', ')})`;
 }

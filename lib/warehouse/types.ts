@@ -14,8 +14,14 @@ export interface TableDef {
   schema: string;
   name: string;
   columns: ColumnDef[];
-  /** Natural key: upserts match on it; DuckDB also enforces it as the primary key. */
+  /** Natural key: upserts match on it; DuckDB also enforces it as the primary key unless `indexKey` is false. */
   key?: string[];
+  /**
+   * DuckDB: keep the key as a primary-key index (default). A table loaded in bulk opts out: the
+   * index costs more than the rest of a bulk load, every writer merges on the key anyway (as on
+   * Snowflake, which never enforces keys), and the quality gate counts duplicates.
+   */
+  indexKey?: boolean;
 }
 
 export interface UpsertResult {

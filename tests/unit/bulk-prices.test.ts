@@ -114,3 +114,24 @@ test('through loadFiles: an unchanged file is skipped, a changed one is reloaded
   );
   expect(n!.N).toBe(301);
 });
+
+test('two files of one symbol in one load (a history and a backfill chunk) are merged on the key, never doubled', async () => {
+  await store.put('batch/prices/backfill/2024-01-01/AAA.csv', clean(9, 100)); // overlaps AAA.csv's first 100 days
+  const keys = ['batch/prices/AAA.csv', 'batch/prices/backfill/2024-01-01/AAA.csv'];
+  const results = await loadFiles({ store, warehouse: bulkWh }, keys, { runId: 'r1' });
+  expect(results.map((r) => [r.error, r.rowsLoaded])).toEqual([
+    [undefined, 300],
+    [undefined, 100],
+  ]);
+  expect(results[1]).toMatchObject({ rowsInserted: 0, rowsUpdated: 100 });
+  const [n] = await bulkWh.query<{ N: number; KEYS: number }>(
+    "SELECT COUNT(*) AS N, COUNT(DISTINCT TRADE_DATE) AS KEYS FROM OPERATIONAL.TBL_STOCK_PRICE WHERE SYMBOL = 'AAA'",
+  );
+  expect(n).toEqual({ N: 300, KEYS: 300 });
+  // The later file wins where they overlap.
+  const [first] = await bulkWh.query<{ C: number; K: string }>(
+    "SELECT CLOSE_PRICE AS C, SOURCE_KEY AS K FROM OPERATIONAL.TBL_STOCK_PRICE WHERE SYMBOL = 'AAA' AND TRADE_DATE = '2024-01-01'",
+  );
+  expect(first!.K).toBe('batch/prices/backfill/2024-01-01/AAA.csv');
+  expect(first!.C).toBe(Number(clean(9, 1).split('\n')[1]!.split(',')[4]));
+});
