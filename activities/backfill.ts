@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { loadFiles } from '../lib/ingest/load-many.js';
+import { activityMetrics, recordLoads } from './metrics.js';
 import type { ObjectStore } from '../lib/lake/types.js';
 import { writeDailyHistory } from '../lib/sources/history-files.js';
 import type { MarketSource } from '../lib/sources/types.js';
@@ -51,6 +52,10 @@ export function createBackfillActivities(deps: {
         force: true,
         onFile: () => ctx.heartbeat({ step: 'load', files: ++files, of: written.keys.length }),
       });
+      recordLoads(
+        activityMetrics(() => ctx),
+        results,
+      );
       const failed = results.filter((r) => r.error);
       if (failed.length > 0)
         throw new Error(

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { BATCH_PREFIXES, readerForKey } from '../lib/ingest/kinds.js';
 import { loadFile, type FileLoadResult } from '../lib/ingest/load-file.js';
+import { activityMetrics, recordLoads } from './metrics.js';
 import type { ObjectStore } from '../lib/lake/types.js';
 import { deleteFilesOlderThan } from '../lib/ops/cleanup.js';
 import { runQualityChecks, type QualityCheckResult } from '../lib/quality/gate.js';
@@ -40,11 +41,16 @@ export function createBatchActivities({ store, warehouse, artifactsDir }: BatchD
     /** Loads one file; heartbeats its row counts; a rerun after a crash upserts the same rows again. */
     async loadBatchFile(input: { key: string; runId: string; force?: boolean }): Promise<FileLoadResult> {
       const ctx = Context.current();
-      return loadFile({ store, warehouse }, readerForKey(input.key), input.key, {
+      const r = await loadFile({ store, warehouse }, readerForKey(input.key), input.key, {
         runId: input.runId,
         force: input.force,
         onProgress: (p) => ctx.heartbeat(p),
       });
+      recordLoads(
+        activityMetrics(() => ctx),
+        [r],
+      );
+      return r;
     },
 
     /** Runs the data-quality checks and records each one's counts in META.QUALITY_RESULTS. */

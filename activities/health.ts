@@ -6,6 +6,7 @@ import { healthProbes } from '../lib/health/probes.js';
 import type { Warehouse } from '../lib/warehouse/types.js';
 import { timed, type CheckResult, type HealthComponent } from '../lib/health/report.js';
 import { describeCluster } from '../temporal-config/cluster.js';
+import { activityMetrics } from './metrics.js';
 
 /** A failed check fails its activity (red in the Web UI, with the reason), carrying the result for the report. */
 async function check(component: HealthComponent, probe: () => Promise<string>): Promise<CheckResult> {
@@ -24,8 +25,9 @@ async function check(component: HealthComponent, probe: () => Promise<string>): 
 export function runOperationalChecks(
   config: AppConfig,
   warehouse: () => Promise<Warehouse>,
+  onReading?: (name: 'consumerLag' | 'dlqMessages', value: number) => void,
 ): Promise<CheckResult[]> {
-  const ops = operationalProbes(config, { warehouse });
+  const ops = operationalProbes(config, { warehouse, onReading });
   return Promise.all([
     timed('consumer-lag', ops.consumerLag),
     timed('dlq', ops.dlq),
@@ -38,11 +40,17 @@ export function createHealthActivities(config: AppConfig, deps: { warehouse?: Wa
   const probes = healthProbes(config);
   return {
     /** Never fails: each observation is a result, up or down. */
-    checkOperations: () =>
-      runOperationalChecks(config, async () => {
-        if (!deps.warehouse) throw new Error('this worker has no warehouse');
-        return deps.warehouse;
-      }),
+    checkOperations: () => {
+      const metrics = activityMetrics(() => Context.current());
+      return runOperationalChecks(
+        config,
+        async () => {
+          if (!deps.warehouse) throw new Error('this worker has no warehouse');
+          return deps.warehouse;
+        },
+        (name, value) => metrics[name].set(value),
+      );
+    },
     checkTemporal: () =>
       check('temporal', () =>
         describeCluster(Context.current().client.connection, config.temporal.namespace),

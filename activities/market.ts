@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { BarMessage, Interval } from '../lib/bus/message.js';
 import { egxCalendar } from '../lib/market/calendar.js';
+import { activityMetrics } from './metrics.js';
 import { sessionPlan, type SessionPlan } from '../lib/market/session.js';
 import type { MarketSource } from '../lib/sources/types.js';
 
@@ -54,6 +55,7 @@ export function createMarketActivities({
       to: string;
     }): Promise<PollResult> {
       const failed: PollResult['failed'] = [];
+      const metrics = activityMetrics(() => Context.current());
       let bars = 0;
       await Promise.all(
         input.symbols.map(async (symbol) => {
@@ -67,8 +69,11 @@ export function createMarketActivities({
             // Await first, then add: `bars += await …` would read `bars` before the await and lose updates.
             const published = await publisher.publish(got);
             bars += published;
+            metrics.polls.add(1, { symbol, result: 'ok' });
+            metrics.barsPublished.add(published);
           } catch (e) {
             failed.push({ symbol, reason: e instanceof Error ? e.message : String(e) });
+            metrics.polls.add(1, { symbol, result: 'failed' });
           }
         }),
       );

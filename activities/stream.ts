@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { Kafka } from 'kafkajs';
+import { activityMetrics } from './metrics.js';
 import { consumeBars, type ConsumeProgress } from '../lib/stream/consumer.js';
 import type { BarSink } from '../lib/stream/sink.js';
 
@@ -20,6 +21,8 @@ export function createStreamActivities(deps: { kafka: Kafka; topic: string; sink
   return {
     async consumeMarketData(input: ConsumeRoundInput): Promise<ConsumeProgress> {
       const ctx = Context.current();
+      const metrics = activityMetrics(() => ctx);
+      const seen = { messages: 0, deadLettered: 0 };
       const round = new AbortController();
       const timer = setTimeout(() => round.abort(), input.roundSeconds * 1000);
       const signal = AbortSignal.any([round.signal, ctx.cancellationSignal]);
@@ -32,7 +35,14 @@ export function createStreamActivities(deps: { kafka: Kafka; topic: string; sink
           signal,
           stopWhenIdleMs:
             input.stopWhenIdleSeconds === undefined ? undefined : input.stopWhenIdleSeconds * 1000,
-          onProgress: (p) => ctx.heartbeat(p),
+          onProgress: (p) => {
+            ctx.heartbeat(p);
+            metrics.messagesConsumed.add(p.messages - seen.messages);
+            metrics.deadLettered.add(p.deadLettered - seen.deadLettered);
+            seen.messages = p.messages;
+            seen.deadLettered = p.deadLettered;
+            if (p.lag !== undefined) metrics.consumerLag.set(p.lag);
+          },
         });
         // Cancelled from the Web UI or by the workflow: report it as such, after a clean stop.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   buildModel,
@@ -7,6 +8,7 @@ import {
   type TestResult,
 } from '../lib/transforms/build.js';
 import { egxCalendar } from '../lib/market/calendar.js';
+import { activityMetrics } from './metrics.js';
 import { checkStreamingFreshness, type StreamingFreshness } from '../lib/quality/streaming-freshness.js';
 import { publishDocs } from '../lib/transforms/docs.js';
 import { loadProject, planRun } from '../lib/transforms/project.js';
@@ -55,7 +57,9 @@ export function createTransformActivities({ warehouse, projectDir, store, docsDi
     }): Promise<ModelBuildResult> {
       const { p, m } = await model(input.model);
       try {
-        return await buildModel(warehouse, p, m, input);
+        const r = await buildModel(warehouse, p, m, input);
+        activityMetrics(() => Context.current()).modelSeconds.record(r.seconds, { model: m.name });
+        return r;
       } catch (e) {
         if (e instanceof ModelAuditFailedError)
           throw ApplicationFailure.nonRetryable(e.message, 'ModelAuditFailed', e.failures);
@@ -82,7 +86,14 @@ export function createTransformActivities({ warehouse, projectDir, store, docsDi
       audited?: TestResult[];
     }): Promise<TestResult[]> {
       const { p, m } = await model(input.model);
-      return testModel(warehouse, p, m, input);
+      const results = await testModel(warehouse, p, m, input);
+      const failures = activityMetrics(() => Context.current()).testFailures;
+      for (const severity of ['error', 'warn'] as const)
+        failures.add(results.filter((r) => r.status !== 'pass' && r.severity === severity).length, {
+          model: m.name,
+          severity,
+        });
+      return results;
     },
   };
 }

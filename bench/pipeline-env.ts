@@ -60,7 +60,7 @@ export async function startBenchPipeline(
     async close() {
       worker.shutdown();
       await running;
-      await deps.warehouse.close();
+      await deps.close();
       await native.close();
       rmSync(dir, { recursive: true, force: true });
       if (!wasRunning) await down(profile, log, ['temporal']);

@@ -127,6 +127,13 @@ const envSchema = z.object({
   SNOWFLAKE_HOST: z.string().min(1).optional(),
   SNOWFLAKE_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   SNOWFLAKE_PROTOCOL: z.enum(['http', 'https']).optional(),
+  // Worker observability: the Prometheus endpoint (host:port; unset = none) and the log format.
+  METRICS_BIND: z
+    .string()
+    .regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:9464')
+    .optional(),
+  LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+  LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
 
 /** Snowflake connection settings (WAREHOUSE=snowflake): the adapter's, with the key as a file read when connecting. */
@@ -181,6 +188,12 @@ export interface AppConfig {
   artifactsDir: string;
   /** Local copy of the generated model docs. */
   docsDir: string;
+  observability: {
+    /** Where the worker serves Prometheus metrics (host:port), if anywhere. */
+    metricsBind?: string;
+    logFormat: 'text' | 'json';
+    logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  };
 }
 
 /** Reads and validates the environment once, at the edge. Empty strings count as unset. */
@@ -298,5 +311,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     artifactsDir: e.ARTIFACTS_DIR,
     docsDir: e.DOCS_DIR,
+    observability: { metricsBind: e.METRICS_BIND, logFormat: e.LOG_FORMAT, logLevel: e.LOG_LEVEL },
   };
 }

@@ -6,7 +6,6 @@
  * and keep everything running until Ctrl-C; then stop the workers and every server.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { runHealth } from '../cli/health.js';
 import { loadConfig } from '../lib/config.js';
 import { allHealthy, formatReport } from '../lib/health/report.js';
@@ -19,6 +18,7 @@ import {
   createStreamWorker,
   openWorkerDeps,
 } from '../workers/pipeline-worker.js';
+import { installRuntime } from '../workers/runtime.js';
 import { StackError } from './devstack/errors.js';
 import { getProfile, stackEnv } from './devstack/profile.js';
 import { down, install, up } from './devstack/stack.js';
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   Object.assign(process.env, stackEnv(profile));
   const config = loadConfig();
 
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installRuntime(config, { minLevel: process.env.LOG_LEVEL ? undefined : 'WARN' });
   const connection = await connectWorker(config);
   const deps = await openWorkerDeps(config);
   const workers = [
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   try {
     await running;
   } finally {
-    await deps.warehouse.close();
+    await deps.close();
     await connection.close();
     await stopStack();
   }

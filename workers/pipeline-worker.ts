@@ -5,7 +5,7 @@ import { createBackfillActivities } from '../activities/backfill.js';
 import { createBatchActivities } from '../activities/batch.js';
 import { createHealthActivities } from '../activities/health.js';
 import { createMaintenanceActivities } from '../activities/maintenance.js';
-import { createMarketActivities } from '../activities/market.js';
+import { createMarketActivities, type BarPublisher } from '../activities/market.js';
 import { createStreamActivities } from '../activities/stream.js';
 import { createTransformActivities } from '../activities/transforms.js';
 import { openMarketSource, openObjectStore, openWarehouse } from '../lib/adapters.js';
@@ -25,11 +25,27 @@ export const TRANSFORMS_DIR = fileURLToPath(new URL('../transforms', import.meta
 export interface WorkerDeps {
   store: ObjectStore;
   warehouse: Warehouse;
+  /** Where polls publish: Kafka, or the sinks directly (BUS=direct). */
+  publisher: BarPublisher & { close(): Promise<void> };
+  /** Closes the warehouse and the publisher's connection, after the workers have stopped. */
+  close(): Promise<void>;
 }
 
 export async function openWorkerDeps(config: AppConfig): Promise<WorkerDeps> {
   const [store, warehouse] = await Promise.all([openObjectStore(config), openWarehouse(config)]);
-  return { store, warehouse };
+  const publisher =
+    config.bus === 'direct'
+      ? createDirectPublisher({ sink: createBarSink({ store, warehouse }), store })
+      : createKafkaPublisher(createKafka(config.kafka, { clientId: 'egx-poller' }), config.kafka.topic);
+  return {
+    store,
+    warehouse,
+    publisher,
+    async close() {
+      await publisher.close();
+      await warehouse.close();
+    },
+  };
 }
 
 /** The worker that runs the pipeline's workflows and activities on the `egx-pipeline` task queue. */
@@ -39,11 +55,7 @@ export async function createPipelineWorker(
   overrides: Partial<WorkerOptions> = {},
   deps?: WorkerDeps,
 ): Promise<Worker> {
-  const { store, warehouse } = deps ?? (await openWorkerDeps(config));
-  const publisher =
-    config.bus === 'direct'
-      ? createDirectPublisher({ sink: createBarSink({ store, warehouse }), store })
-      : createKafkaPublisher(createKafka(config.kafka, { clientId: 'egx-poller' }), config.kafka.topic);
+  const { store, warehouse, publisher } = deps ?? (await openWorkerDeps(config));
   const alerts = createAlertActivities({ config, warehouse });
   return Worker.create({
     connection,

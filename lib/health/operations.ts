@@ -20,7 +20,12 @@ const GiB = 1024 ** 3;
  */
 export function operationalProbes(
   config: AppConfig,
-  deps: { warehouse: () => Promise<Warehouse>; now?: () => Date },
+  deps: {
+    warehouse: () => Promise<Warehouse>;
+    now?: () => Date;
+    /** Receives the numbers behind the lag and dead-letter observations (for metrics). */
+    onReading?: (name: 'consumerLag' | 'dlqMessages', value: number) => void;
+  },
   limits = { maxLag: 50_000, maxStaleDays: 7, minFreeBytes: GiB },
 ) {
   const withAdmin = async <T>(
@@ -40,6 +45,7 @@ export function operationalProbes(
         ? Promise.resolve('not used: BUS=direct, no consumer')
         : withAdmin(async (admin) => {
             const lag = await groupLag(admin, SINK_GROUP, config.kafka.topic);
+            deps.onReading?.('consumerLag', lag);
             if (lag > limits.maxLag)
               throw new HealthProblem(
                 `consumer group ${SINK_GROUP} is ${lag} messages behind on ${config.kafka.topic} (limit ${limits.maxLag})`,
@@ -52,6 +58,7 @@ export function operationalProbes(
         : withAdmin(async (admin) => {
             const topic = dlqTopicOf(config.kafka.topic);
             const n = await topicSize(admin, topic);
+            deps.onReading?.('dlqMessages', n);
             return n === 0
               ? `${topic} is empty`
               : `${topic} holds ${n} message(s); each says why in its x-dlq-reason header`;

@@ -46,7 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   worker?.shutdown();
   await running;
-  await deps?.warehouse.close();
+  await deps?.close();
   await native?.close();
 });
 

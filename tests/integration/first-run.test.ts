@@ -42,7 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   worker?.shutdown();
   await running;
-  await deps?.warehouse.close();
+  await deps?.close();
   await native?.close();
 });
 

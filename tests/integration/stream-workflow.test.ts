@@ -68,7 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   await Promise.all(running);
-  await deps?.warehouse.close();
+  await deps?.close();
   await native?.close();
   await client?.connection.close();
 });
