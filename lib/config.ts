@@ -25,7 +25,8 @@ export const DEFAULT_SYMBOLS = [
   'ORAS',
 ];
 
-const envSchema = z.object({
+/** The environment variables the pipeline reads. */
+export const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().regex(hostPort, 'expected host:port').default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   // A remote cluster or Temporal Cloud: mTLS client certificate and key (files), a CA bundle, or an API key.

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (npm packages, Temporal CLI + test server, Kafka, S3 server;
-# cached under .devstack/) and runs type-check, lint and all tests. The tests start and stop the
-# servers themselves, on the test ports (17233, 17235, 19092, 17070).
+# Installs everything the tests need (npm packages, Temporal CLI + test server, Kafka, S3 server,
+# hadolint and a Compose CLI; cached under .devstack/) and runs type-check, lint and all tests.
+# The tests start and stop the servers themselves, on the test ports (17233, 17235, 19092, 17070).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
 source scripts/node-deps.sh
 echo "==> installing local servers (cached in .devstack/)"
 node --import tsx scripts/stack.ts --profile test install
+echo "==> installing the deployment checkers (hadolint, Compose)"
+node --import tsx scripts/deploy-tools.ts install
 echo "==> type-check"
 npm run --silent typecheck
 echo "==> lint"
