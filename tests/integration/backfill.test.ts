@@ -1,10 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { NativeConnection, Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
   backfillId,
   followBackfill,
@@ -12,54 +7,22 @@ import {
   parseBackfillRequest,
   startBackfill,
 } from '../../cli/backfill.js';
-import { loadConfig, type AppConfig } from '../../lib/config.js';
 import { cairoClock } from '../../lib/market/calendar.js';
 import { SimulatorSource } from '../../lib/sources/simulator.js';
-import {
-  connectWorker,
-  createPipelineWorker,
-  openWorkerDeps,
-  type WorkerDeps,
-} from '../../workers/pipeline-worker.js';
+import { usePipelineWorker } from '../support/pipeline-worker.js';
 
-const taskQueue = `backfill-it-${randomUUID()}`;
-let config: AppConfig;
-let deps: WorkerDeps;
-let native: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
-
-beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'egx-backfill-it-'));
-  config = loadConfig({
-    ...inject('stackEnv'),
-    LAKE_DIR: join(dir, 'lake'),
-    DUCKDB_PATH: join(dir, 'egx.duckdb'),
-    DOCS_DIR: join(dir, 'docs'),
-  });
-  deps = await openWorkerDeps(config);
-  native = await connectWorker(config);
-  worker = await createPipelineWorker(config, native, { taskQueue }, deps);
-  running = worker.run();
-});
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await deps?.close();
-  await native?.close();
-});
+const ctx = usePipelineWorker('backfill-it');
 
 test('egx backfill loads two years for two symbols as batch history files and rebuilds the models; the same command again skips every chunk', async () => {
   const request = {
-    ...parseBackfillRequest(config, {
+    ...parseBackfillRequest(ctx.config, {
       from: '2023-01-01',
       to: '2024-12-31',
       symbols: 'comi,etel',
       force: true,
     }),
     chunkDays: 180,
-    taskQueue,
+    taskQueue: ctx.taskQueue,
   };
   const expected = await new SimulatorSource().fetchBars({
     symbols: ['COMI', 'ETEL'],
@@ -69,12 +32,12 @@ test('egx backfill loads two years for two symbols as batch history files and re
   });
   expect(expected.length).toBeGreaterThan(900);
 
-  const { workflowId } = await startBackfill(config, request);
+  const { workflowId } = await startBackfill(ctx.config, request);
   expect(workflowId).toBe(backfillId(request));
   const screen = new PassThrough();
   let drawn = '';
   screen.on('data', (c: Buffer) => (drawn += c.toString()));
-  const done = await followBackfill(config, workflowId, screen as unknown as NodeJS.WriteStream);
+  const done = await followBackfill(ctx.config, workflowId, screen as unknown as NodeJS.WriteStream);
   expect(done).toMatchObject({
     chunks: 5,
     done: 5,
@@ -90,10 +53,10 @@ test('egx backfill loads two years for two symbols as batch history files and re
 
   // Landed as batch history files, one folder per chunk, and loaded by the batch loader.
   const files: string[] = [];
-  for await (const o of deps.store.list('batch/prices/backfill/')) files.push(o.key);
+  for await (const o of ctx.deps.store.list('batch/prices/backfill/')) files.push(o.key);
   expect(files).toHaveLength(10);
   expect(files).toContain('batch/prices/backfill/2023-06-30/COMI.csv');
-  const loaded = await deps.warehouse.query<{ SYMBOL: string; TRADE_DATE: string; CLOSE_PRICE: number }>(
+  const loaded = await ctx.deps.warehouse.query<{ SYMBOL: string; TRADE_DATE: string; CLOSE_PRICE: number }>(
     "SELECT SYMBOL, CAST(TRADE_DATE AS VARCHAR) AS TRADE_DATE, CLOSE_PRICE FROM OPERATIONAL.TBL_STOCK_PRICE WHERE DATA_SOURCE = 'ohlcv' ORDER BY SYMBOL, TRADE_DATE",
   );
   expect(loaded).toHaveLength(expected.length);
@@ -103,12 +66,16 @@ test('egx backfill loads two years for two symbols as batch history files and re
     TRADE_DATE: cairoClock(new Date(last.ts)).date,
     CLOSE_PRICE: last.close,
   });
-  const [gold] = await deps.warehouse.query<{ N: number }>(
+  const [gold] = await ctx.deps.warehouse.query<{ N: number }>(
     "SELECT COUNT(*) AS N FROM GOLD.gold_fct_stock_daily_prices WHERE symbol IN ('COMI', 'ETEL')",
   );
   expect(gold!.N).toBe(expected.length);
 
-  await startBackfill(config, request);
-  const again = await followBackfill(config, workflowId, new PassThrough() as unknown as NodeJS.WriteStream);
+  await startBackfill(ctx.config, request);
+  const again = await followBackfill(
+    ctx.config,
+    workflowId,
+    new PassThrough() as unknown as NodeJS.WriteStream,
+  );
   expect(again).toMatchObject({ chunks: 5, done: 0, skipped: 5 });
 });

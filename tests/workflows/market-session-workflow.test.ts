@@ -206,14 +206,22 @@ describe('marketSessionWorkflow', () => {
     }
     const plan = sessionPlan(date, cal) as { open: string; close: string };
     const { acts, windows } = activities();
-    const started = await ctx.env.currentTimeMs();
-    const out = await runWorkflow<typeof marketSessionWorkflow>(
-      ctx,
+    const taskQueue = `market-demo-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: ctx.env.nativeConnection,
+      taskQueue,
+      workflowBundle: ctx.bundle,
+      activities: acts,
+    });
+    const handle = await ctx.env.client.workflow.start<typeof marketSessionWorkflow>(
       'marketSessionWorkflow',
-      [{ tradingDate: date, symbols: ['COMI', 'ETEL'], demo: { speed: 60 } }],
-      acts,
+      {
+        taskQueue,
+        workflowId: `market-demo-${randomUUID()}`,
+        args: [{ tradingDate: date, symbols: ['COMI', 'ETEL'], demo: { speed: 60 } }],
+      },
     );
-    const elapsed = (await ctx.env.currentTimeMs()) - started;
+    const out = await worker.runUntil(handle.result());
     expect(out).toMatchObject({ tradingDate: date, demoSpeed: 60, polls: 55, bars: 110 });
     // The same windows as the live day, market time, contiguous from the open to after the close.
     expect(windows[0]).toMatchObject({
@@ -222,9 +230,16 @@ describe('marketSessionWorkflow', () => {
     });
     windows.slice(1).forEach((w, i) => expect(w.from).toBe(windows[i]!.to));
     expect(windows[53]!.to).toBe(plan.close);
-    // 4 h 30 of session plus the minute after the close, at 60×: about 4.5 minutes of workflow time.
-    expect(elapsed).toBeGreaterThanOrEqual(271_000);
-    expect(elapsed).toBeLessThan(300_000);
+    // The waits between polls, from the run's own timers: 5 market minutes are 5 s at 60×, and the
+    // 4 h 30 of session plus the minute after the close take about 4.5 minutes.
+    const timers = ((await handle.fetchHistory()).events ?? []).flatMap((e) => {
+      const d = e.timerStartedEventAttributes?.startToFireTimeout;
+      return d ? [Number(d.seconds ?? 0) * 1000 + Math.round((d.nanos ?? 0) / 1e6)] : [];
+    });
+    expect(Math.max(...timers)).toBeLessThanOrEqual(5_001);
+    const total = timers.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThanOrEqual(270_000);
+    expect(total).toBeLessThan(300_000);
   });
 
   test('a closed day completes at once, saying why, without polling', async () => {
