@@ -11,6 +11,8 @@ import { PIPELINE_METRICS } from '../../activities/metrics.js';
 import { runDailyBatch } from '../../cli/run.js';
 import { startMarketSession } from '../../cli/stream.js';
 import { createKafka } from '../../lib/bus/kafka.js';
+import { cairoClock, cairoMidnight, egxCalendar } from '../../lib/market/calendar.js';
+import { sessionToShow } from '../../lib/market/session.js';
 import { loadConfig, type AppConfig } from '../../lib/config.js';
 import { LocalObjectStore } from '../../lib/lake/local.js';
 import { seedSyntheticHistory } from '../../lib/sources/history-files.js';
@@ -28,6 +30,12 @@ let env: Record<string, string>;
 let child: ChildProcess;
 let logs = '';
 let metricsUrl: string;
+
+// Dates relative to today, since the worker's freshness probe reads its own clock: the last
+// session before today, and the day after it as the batch's business date.
+const day = (date: string, plus: number) => cairoMidnight(date, plus).toISOString().slice(0, 10);
+const lastSession = sessionToShow(cairoMidnight(cairoClock(new Date()).date), egxCalendar()).date;
+const batchDate = day(lastSession, 1);
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -112,14 +120,14 @@ test('the worker serves the SDK metrics and the pipeline metrics with the values
     source: new SimulatorSource(),
     store,
     symbols: ['COMI', 'ETEL'],
-    from: '2026-10-01',
-    to: '2026-11-19',
+    from: day(lastSession, -49),
+    to: lastSession,
   });
   await store.put(
     'batch/prices/SWDY.csv',
-    'Date,Open,High,Low,Close,Volume\n2026-11-18,10,11,9,10.5,100\n2026-11-19,10,9,11,10.5,100\n',
+    `Date,Open,High,Low,Close,Volume\n${day(lastSession, -1)},10,11,9,10.5,100\n${lastSession},10,9,11,10.5,100\n`,
   );
-  const batch = await runDailyBatch(config, { date: '2026-11-20', taskQueue: pipelineQueue });
+  const batch = await runDailyBatch(config, { date: batchDate, taskQueue: pipelineQueue });
   expect(batch.files.rowsQuarantined).toBe(1);
 
   // The stream: a compressed market session through Kafka into the sinks, plus one poison message.
@@ -130,7 +138,7 @@ test('the worker serves the SDK metrics and the pipeline metrics with the values
       args: [{ groupId: `metrics-it-${randomUUID()}`, roundSeconds: 5, activityTaskQueue: streamQueue }],
     });
     const session = await startMarketSession(config, {
-      date: '2026-11-19',
+      date: lastSession,
       taskQueue: pipelineQueue,
       demoSpeed: 3000,
     });
@@ -152,7 +160,9 @@ test('the worker serves the SDK metrics and the pipeline metrics with the values
     });
     await consumer.cancel();
     // A run that fails (no price within 5 days of the date): its alert is logged with the run's identifiers.
-    await runDailyBatch(config, { date: '2027-01-31', taskQueue: pipelineQueue }).catch(() => undefined);
+    await runDailyBatch(config, { date: day(lastSession, 70), taskQueue: pipelineQueue }).catch(
+      () => undefined,
+    );
   });
 
   const samples = await scrape();
