@@ -188,5 +188,12 @@ function runDbt(p: Project): number {
       `dbt run failed:\n${r.stdout}\n${r.stderr}\n${readFileSync(join(proj, 'logs', 'dbt.log'), 'utf8').slice(-2000)}`,
     );
   console.log(`dbt run (${p.models.size} models): ${seconds.toFixed(2)} s`);
+  const results = JSON.parse(readFileSync(join(proj, 'target', 'run_results.json'), 'utf8')) as {
+    results: { unique_id: string; execution_time: number }[];
+  };
+  const dbtSlowest = results.results.sort((a, b) => b.execution_time - a.execution_time).slice(0, 4);
+  console.log(
+    `  slowest: ${dbtSlowest.map((r) => `${r.unique_id.split('.').pop()} ${r.execution_time.toFixed(2)} s`).join(', ')}`,
+  );
   return seconds;
 }

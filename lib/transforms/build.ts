@@ -40,18 +40,31 @@ export class ModelAuditFailedError extends Error {
   }
 }
 
+/**
+ * Runs tests on a relation and counts its rows. The count and the row tests (each row judged alone)
+ * share one scan; the other tests run one query each. A failing test also fetches a few of its
+ * failing rows as a sample.
+ */
 async function runTests(
   wh: Warehouse,
   model: Model,
   tests: CompiledTest[],
   relation: string,
   businessDate: string,
-): Promise<TestResult[]> {
+): Promise<{ results: TestResult[]; rows: number }> {
+  const rowTests = tests.filter((t) => t.failingWhere);
+  const [scan] = await wh.query<Record<string, number>>(
+    `SELECT ${['COUNT(*) AS N', ...rowTests.map((t, i) => `COUNT(CASE WHEN ${t.failingWhere} THEN 1 END) AS F${i}`)].join(', ')} FROM ${relation}`,
+  );
+  const counts = new Map(rowTests.map((t, i) => [t, Number(scan?.[`F${i}`] ?? 0)]));
   const results: TestResult[] = [];
   for (const t of tests) {
     const failing = bindTest(t, relation, businessDate);
-    const [row] = await wh.query<{ N: number }>(`SELECT COUNT(*) AS N FROM (${failing}) f`);
-    const n = row?.N ?? 0;
+    let n = counts.get(t);
+    if (n === undefined) {
+      const [row] = await wh.query<{ N: number }>(`SELECT COUNT(*) AS N FROM (${failing}) f`);
+      n = row?.N ?? 0;
+    }
     const sample = n > 0 ? JSON.stringify(await wh.query(`SELECT * FROM (${failing}) f LIMIT 3`)) : '';
     results.push({
       model: model.name,
@@ -62,7 +75,7 @@ async function runTests(
       sample,
     });
   }
-  return results;
+  return { results, rows: Number(scan?.N ?? 0) };
 }
 
 /** Replaces the published relation by the audited one in one step readers cannot see half-done. */
@@ -184,7 +197,7 @@ export async function buildModel(
           `CREATE OR REPLACE TABLE ${wap} AS SELECT * FROM (${sql}) n WHERE ${newer.column} >= CAST('${newer.from}' AS DATE)`
         : `CREATE OR REPLACE TABLE ${wap} AS ${sql}`,
   );
-  const audit = await runTests(
+  const { results: audit, rows } = await runTests(
     wh,
     model,
     compileTests(project, model).filter((t) => t.severity === 'error'),
@@ -192,8 +205,6 @@ export async function buildModel(
     opts.businessDate,
   );
   const failed = audit.filter((r) => r.status === 'fail');
-  const [count] = await wh.query<{ N: number }>(`SELECT COUNT(*) AS N FROM ${wap}`);
-  const rows = count?.N ?? 0;
   const record = (status: string, detail: string) =>
     recordModelRun(wh, opts.runId, model, status, rows, (performance.now() - started) / 1000, detail);
   if (failed.length > 0) {
@@ -253,7 +264,7 @@ export async function testModel(
 ): Promise<TestResult[]> {
   const done = new Map((opts.audited ?? []).map((r) => [r.test, r]));
   const tests = compileTests(project, model);
-  const fresh = await runTests(
+  const { results: fresh } = await runTests(
     wh,
     model,
     tests.filter((t) => !done.has(t.name)),

@@ -8,7 +8,20 @@ export interface CompiledTest {
   severity: 'error' | 'warn';
   /** Selects failing rows of the relation called `{{ this }}` (replaced at run time). */
   failingSql: string;
+  /**
+   * For a test that judges each row alone (not_null, accepted_values, expression): the condition a
+   * failing row meets, so the runner can count every such test of a relation in one scan.
+   */
+  failingWhere?: string;
 }
+
+/** A test that judges each row on its own: failing rows are those meeting `where`. */
+const rowTest = (name: string, severity: 'error' | 'warn', where: string): CompiledTest => ({
+  name,
+  severity,
+  failingSql: `SELECT * FROM ${THIS} WHERE ${where}`,
+  failingWhere: where,
+});
 
 const THIS = '{{ this }}';
 const list = (cols: string[]) => cols.join(', ');
@@ -27,7 +40,7 @@ function compileOne(
   if (spec === 'not_null' || (typeof spec === 'object' && 'not_null' in spec)) {
     const c = need('not_null');
     const sev = typeof spec === 'object' ? (spec.not_null?.severity ?? 'error') : 'error';
-    return { name: `not_null(${c})`, severity: sev, failingSql: `SELECT * FROM ${THIS} WHERE ${c} IS NULL` };
+    return rowTest(`not_null(${c})`, sev, `${c} IS NULL`);
   }
   if (spec === 'unique' || (typeof spec === 'object' && 'unique' in spec)) {
     const opts = typeof spec === 'object' ? spec.unique : undefined;
@@ -40,11 +53,11 @@ function compileOne(
   }
   if ('accepted_values' in spec) {
     const c = need('accepted_values');
-    return {
-      name: `accepted_values(${c})`,
-      severity: spec.accepted_values.severity,
-      failingSql: `SELECT * FROM ${THIS} WHERE ${c} IS NOT NULL AND ${c} NOT IN (${spec.accepted_values.values.map(literal).join(', ')})`,
-    };
+    return rowTest(
+      `accepted_values(${c})`,
+      spec.accepted_values.severity,
+      `${c} IS NOT NULL AND ${c} NOT IN (${spec.accepted_values.values.map(literal).join(', ')})`,
+    );
   }
   if ('relationships' in spec) {
     const c = need('relationships');
@@ -60,11 +73,11 @@ function compileOne(
     };
   }
   if ('expression' in spec) {
-    return {
-      name: spec.expression.name ?? `expression(${spec.expression.sql})`,
-      severity: spec.expression.severity,
-      failingSql: `SELECT * FROM ${THIS} WHERE NOT (${spec.expression.sql})`,
-    };
+    return rowTest(
+      spec.expression.name ?? `expression(${spec.expression.sql})`,
+      spec.expression.severity,
+      `NOT (${spec.expression.sql})`,
+    );
   }
   const c = spec.freshness.column ?? need('freshness');
   return {

@@ -84,6 +84,20 @@ function sqlLiteral(v: DuckDBValue): string {
   return `'${String(v).replace(/'/g, "''")}'`;
 }
 
+const LITERAL_ROWS = 50;
+
+/** A few rows as a typed VALUES select, or undefined when a value has no literal (NaN, infinities). */
+function literalRows(types: ColumnType[], columns: string[], rows: SqlValue[][]): string | undefined {
+  const values: string[] = [];
+  for (const r of rows) {
+    const cells = types.map((t, c) => stageValue(t, r[c]));
+    if (cells.some((v) => typeof v === 'number' && !Number.isFinite(v))) return undefined;
+    values.push(`(${cells.map(sqlLiteral).join(', ')})`);
+  }
+  const select = columns.map((c, i) => `CAST(${c} AS ${types[i]}) AS ${c}`);
+  return `(SELECT ${select.join(', ')} FROM (VALUES ${values.join(', ')}) v(${columns.join(', ')}))`;
+}
+
 interface PreparedRows {
   /** Columns with one value on every row (by index), written as literals instead of staged. */
   constants: Map<number, SqlValue>;
@@ -261,10 +275,13 @@ export class DuckDbWarehouse implements Warehouse {
 
   async upsert(table: TableDef, columns: string[], rows: SqlValue[][]): Promise<UpsertResult> {
     checkColumns(table, columns, true);
-    const prepared = prepareRows(columnTypes(table, columns), rows); // converted before taking the write lock
+    const types = columnTypes(table, columns);
+    // A few rows (run logs, test results) are written as literals: staging them costs more than the write.
+    const literal = rows.length <= LITERAL_ROWS ? literalRows(types, columns, rows) : undefined;
+    const prepared = literal ? undefined : prepareRows(types, rows); // converted before taking the write lock
     return this.exclusive(async () => {
       if (rows.length === 0) return { inserted: 0, updated: 0 };
-      const source = await this.stage(table, columns, prepared);
+      const source = literal ?? (await this.stage(table, columns, prepared!));
       try {
         // Writes are serialised on this connection, so the count and the MERGE see the same table.
         const [matched] = await this.session.query<{ N: number }>(matchedCountSql(table, source));

@@ -3,7 +3,8 @@
 with prices as (
     select
         p.*,
-        lag(close_price) over (partition by symbol order by trade_date) as prev_close
+        lag(close_price) over (partition by symbol order by trade_date) as prev_close,
+        row_number() over (partition by symbol order by trade_date) - 1 as rn
     from {{ ref('stg_stock_prices_unified') }} p
     where {{ incremental_input('trade_date') }}
 ),
@@ -27,7 +28,7 @@ windowed as (
 
 -- MACD works on narrow rows (symbol, day, close): its windows sort less data; joined back at the end.
 numbered as (
-    select symbol, trade_date, close_price, row_number() over (partition by symbol order by trade_date) - 1 as rn
+    select symbol, trade_date, close_price, rn
     from prices
 ),
 
