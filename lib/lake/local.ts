@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +12,8 @@ async function md5(path: string): Promise<string> {
   await pipeline(createReadStream(path), hash);
   return hash.digest('hex');
 }
+
+let parts = 0;
 
 /** Objects as files under a root directory; writes are atomic (temp file + rename). */
 export class LocalObjectStore implements ObjectStore {
@@ -38,10 +40,11 @@ export class LocalObjectStore implements ObjectStore {
   async put(key: string, body: string | Uint8Array | Readable): Promise<void> {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
-    const tmp = `${target}.part-${process.pid}-${Date.now()}`;
-    const source = typeof body === 'string' || body instanceof Uint8Array ? Readable.from([body]) : body;
+    const tmp = `${target}.part-${process.pid}-${++parts}`;
     try {
-      await pipeline(source, createWriteStream(tmp));
+      // A body in memory is written in one call; a stream is piped without holding it whole.
+      if (typeof body === 'string' || body instanceof Uint8Array) await writeFile(tmp, body);
+      else await pipeline(body, createWriteStream(tmp));
       await rename(tmp, target);
     } catch (e) {
       await rm(tmp, { force: true });
