@@ -7,6 +7,8 @@ import {
   DuckDBDataChunk,
   DuckDBDoubleType,
   DuckDBInstance,
+  DuckDBTimestampType,
+  DuckDBTimestampValue,
   DuckDBTypeId,
   DuckDBVarCharType,
   type DuckDBType,
@@ -38,7 +40,8 @@ export async function duckdbPing(path: string): Promise<string> {
   });
 }
 
-// How each column type is staged for the appender (dates and timestamps as text, cast on insert).
+// How each column type is staged for the appender (dates and timestamps as text, cast on insert;
+// timestamps given as Date objects are staged as timestamps, see prepareRows).
 const STAGE_TYPE: Record<ColumnType, string> = {
   VARCHAR: 'VARCHAR',
   DOUBLE: 'DOUBLE',
@@ -52,6 +55,7 @@ const CHUNK_TYPE: Record<string, DuckDBType> = {
   VARCHAR: DuckDBVarCharType.instance,
   DOUBLE: DuckDBDoubleType.instance,
   BOOLEAN: DuckDBBooleanType.instance,
+  TIMESTAMP: DuckDBTimestampType.instance,
 };
 const CHUNK_ROWS = 2048; // DuckDB's vector size
 
@@ -98,9 +102,14 @@ function literalRows(types: ColumnType[], columns: string[], rows: SqlValue[][])
   return `(SELECT ${select.join(', ')} FROM (VALUES ${values.join(', ')}) v(${columns.join(', ')}))`;
 }
 
+const timestampValue = (d: Date | null | undefined) =>
+  d == null ? null : new DuckDBTimestampValue(BigInt(d.getTime()) * 1000n);
+
 interface PreparedRows {
   /** Columns with one value on every row (by index), written as literals instead of staged. */
   constants: Map<number, SqlValue>;
+  /** The staging type of every column (constants included, unused for them). */
+  stageTypes: string[];
   chunks: DuckDBDataChunk[];
 }
 
@@ -116,21 +125,30 @@ function prepareRows(types: ColumnType[], rows: SqlValue[][]): PreparedRows {
       if (rows.every((r) => sameValue(r[c], first))) constants.set(c, first ?? null);
     });
   }
-  const varying = types.map((t, c) => ({ t, c })).filter(({ c }) => !constants.has(c));
-  const chunkTypes = varying.map(({ t }) => CHUNK_TYPE[STAGE_TYPE[t]]!);
+  // A timestamp column holding only Date objects is staged as timestamps (no text to format and
+  // parse); one with text keeps the text, which DuckDB reads on insert.
+  const stageTypes = types.map((t, c) =>
+    t === 'TIMESTAMP' && rows.every((r) => r[c] == null || r[c] instanceof Date)
+      ? 'TIMESTAMP'
+      : STAGE_TYPE[t],
+  );
+  const varying = types
+    .map((t, c) => ({ t, c, native: stageTypes[c] === 'TIMESTAMP' }))
+    .filter(({ c }) => !constants.has(c));
+  const chunkTypes = varying.map(({ c }) => CHUNK_TYPE[stageTypes[c]!]!);
   const chunks: DuckDBDataChunk[] = [];
   for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
     const slice = rows.slice(start, start + CHUNK_ROWS);
     const chunk = DuckDBDataChunk.create(chunkTypes, slice.length);
-    varying.forEach(({ t, c }, i) =>
+    varying.forEach(({ t, c, native }, i) =>
       chunk.setColumnValues(
         i,
-        slice.map((row) => stageValue(t, row[c])),
+        slice.map((row) => (native ? timestampValue(row[c] as Date | null) : stageValue(t, row[c]))),
       ),
     );
     chunks.push(chunk);
   }
-  return { constants, chunks };
+  return { constants, stageTypes, chunks };
 }
 
 /** Turns driver values into the interface's: DATE → 'YYYY-MM-DD', BIGINT/DECIMAL → number, TIMESTAMP → Date. */
@@ -234,7 +252,7 @@ export class DuckDbWarehouse implements Warehouse {
     }
     // Re-created rather than emptied: a fresh table has fresh statistics, which keeps the MERGE on an index plan.
     const stagedDefs = columns.flatMap((c, i) =>
-      batch.constants.has(i) ? [] : [`${c} ${STAGE_TYPE[types[i]!]}`],
+      batch.constants.has(i) ? [] : [`${c} ${batch.stageTypes[i]}`],
     );
     await this.session.execute(`CREATE OR REPLACE TEMP TABLE ${name} (${stagedDefs.join(', ')})`);
     const app = await this.connection.createAppender(name);
@@ -248,7 +266,7 @@ export class DuckDbWarehouse implements Warehouse {
       const t = types[i]!;
       if (batch.constants.has(i))
         return `CAST(${sqlLiteral(stageValue(t, batch.constants.get(i)))} AS ${t}) AS ${c}`;
-      return STAGE_TYPE[t] === t ? c : `CAST(${c} AS ${t}) AS ${c}`;
+      return batch.stageTypes[i] === t ? c : `CAST(${c} AS ${t}) AS ${c}`;
     });
     return `(SELECT ${select.join(', ')} FROM ${name})`;
   }

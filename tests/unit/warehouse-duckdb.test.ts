@@ -41,3 +41,33 @@ test('concurrent reads, upserts and transactions on one warehouse do not trip ov
     await wh.close();
   }
 });
+
+test('timestamps land the same whether given as Date objects, as text, or both in one column', async () => {
+  const wh = await openDuckDbWarehouse(':memory:');
+  try {
+    const t: TableDef = {
+      schema: 'MAIN',
+      name: 'STAMPS',
+      columns: [
+        { name: 'K', type: 'VARCHAR', nullable: false },
+        { name: 'STAMP', type: 'TIMESTAMP' },
+      ],
+      key: ['K'],
+    };
+    await wh.bootstrap([t]);
+    const at = new Date('2024-06-23T12:34:56.789Z');
+    const many = (prefix: string, v: Date | string | null) =>
+      Array.from({ length: 60 }, (_, i) => [`${prefix}${i}`, i === 0 ? null : v]);
+    await wh.upsert(t, ['K', 'STAMP'], many('date', at));
+    await wh.upsert(t, ['K', 'STAMP'], many('text', '2024-06-23 12:34:56.789'));
+    await wh.upsert(t, ['K', 'STAMP'], [...many('mixA', at), ...many('mixB', '2024-06-23 12:34:56.789')]);
+    const rows = await wh.query<{ P: string; N: number; DISTINCT_AT: number; STAMP: Date }>(
+      "SELECT regexp_extract(K, '^[a-zA-Z]+') AS P, COUNT(STAMP) AS N, COUNT(DISTINCT STAMP) AS DISTINCT_AT, MAX(STAMP) AS STAMP FROM MAIN.STAMPS GROUP BY P ORDER BY P",
+    );
+    expect(rows).toEqual(
+      ['date', 'mixA', 'mixB', 'text'].map((P) => ({ P, N: 59, DISTINCT_AT: 1, STAMP: at })),
+    );
+  } finally {
+    await wh.close();
+  }
+});
