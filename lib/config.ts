@@ -128,6 +128,9 @@ export const envSchema = z.object({
   SNOWFLAKE_HOST: z.string().min(1).optional(),
   SNOWFLAKE_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   SNOWFLAKE_PROTOCOL: z.enum(['http', 'https']).optional(),
+  // Optional live view: bars also written to InfluxDB 1.x (unset = none), in this database.
+  INFLUX_URL: z.string().url().optional(),
+  INFLUX_DATABASE: z.string().min(1).default('egx'),
   // Worker observability: the Prometheus endpoint (host:port; unset = none) and the log format.
   METRICS_BIND: z
     .string()
@@ -189,6 +192,8 @@ export interface AppConfig {
   artifactsDir: string;
   /** Local copy of the generated model docs. */
   docsDir: string;
+  /** The optional live view: InfluxDB 1.x that the stream sinks also write. */
+  live?: { influxUrl: string; database: string };
   observability: {
     /** Where the worker serves Prometheus metrics (host:port), if anywhere. */
     metricsBind?: string;
@@ -312,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     artifactsDir: e.ARTIFACTS_DIR,
     docsDir: e.DOCS_DIR,
+    live: e.INFLUX_URL ? { influxUrl: e.INFLUX_URL, database: e.INFLUX_DATABASE } : undefined,
     observability: { metricsBind: e.METRICS_BIND, logFormat: e.LOG_FORMAT, logLevel: e.LOG_LEVEL },
   };
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the tests need (npm packages, Temporal CLI + test server, Kafka, S3 server,
 # hadolint and a Compose CLI; cached under .devstack/) and runs type-check, lint and all tests.
-# The tests start and stop the servers themselves, on the test ports (17233, 17235, 19092, 17070).
+# The tests start and stop the servers themselves, on the test ports (17233, 17235, 19092, 17070,
+# 18085 fakesnow, 18086 InfluxDB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS

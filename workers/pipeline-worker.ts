@@ -13,7 +13,8 @@ import { createKafka, createKafkaPublisher } from '../lib/bus/kafka.js';
 import type { AppConfig } from '../lib/config.js';
 import type { ObjectStore } from '../lib/lake/types.js';
 import { createDirectPublisher } from '../lib/stream/direct.js';
-import { createBarSink } from '../lib/stream/sink.js';
+import { createInfluxLiveView } from '../lib/stream/influx.js';
+import { createBarSink, type BarSink } from '../lib/stream/sink.js';
 import type { Warehouse } from '../lib/warehouse/types.js';
 import { connectNative } from '../temporal-config/connection.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
@@ -27,20 +28,27 @@ export interface WorkerDeps {
   warehouse: Warehouse;
   /** Where polls publish: Kafka, or the sinks directly (BUS=direct). */
   publisher: BarPublisher & { close(): Promise<void> };
+  /** The stream sinks: object store, warehouse and, when configured, the InfluxDB live view. */
+  sink: BarSink;
   /** Closes the warehouse and the publisher's connection, after the workers have stopped. */
   close(): Promise<void>;
 }
 
 export async function openWorkerDeps(config: AppConfig): Promise<WorkerDeps> {
   const [store, warehouse] = await Promise.all([openObjectStore(config), openWarehouse(config)]);
+  const live = config.live
+    ? createInfluxLiveView({ url: config.live.influxUrl, database: config.live.database })
+    : undefined;
+  const sink = createBarSink({ store, warehouse, live });
   const publisher =
     config.bus === 'direct'
-      ? createDirectPublisher({ sink: createBarSink({ store, warehouse }), store })
+      ? createDirectPublisher({ sink, store })
       : createKafkaPublisher(createKafka(config.kafka, { clientId: 'egx-poller' }), config.kafka.topic);
   return {
     store,
     warehouse,
     publisher,
+    sink,
     async close() {
       await publisher.close();
       await warehouse.close();
@@ -95,7 +103,7 @@ export async function createStreamWorker(
   overrides: Partial<WorkerOptions> = {},
   deps?: WorkerDeps,
 ): Promise<Worker> {
-  const { store, warehouse } = deps ?? (await openWorkerDeps(config));
+  const { sink } = deps ?? (await openWorkerDeps(config));
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -103,7 +111,7 @@ export async function createStreamWorker(
     activities: createStreamActivities({
       kafka: createKafka(config.kafka, { clientId: 'egx-sinks' }),
       topic: config.kafka.topic,
-      sink: createBarSink({ store, warehouse }),
+      sink,
     }),
     // Progress and lag on the pending activity at most 2 s old (the default throttle is 80% of the heartbeat timeout).
     maxHeartbeatThrottleInterval: '2 seconds',

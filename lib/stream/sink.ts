@@ -4,6 +4,7 @@ import type { ObjectStore } from '../lake/types.js';
 import { STREAM_BARS, TBL_STOCK_PRICE } from '../warehouse/schema.js';
 import type { SqlValue, Warehouse } from '../warehouse/types.js';
 import { pooled } from '../util/pool.js';
+import type { LiveView } from './influx.js';
 
 /** The data source streamed daily bars carry in OPERATIONAL.TBL_STOCK_PRICE. */
 export const STREAMING_SOURCE = 'STREAMING_API';
@@ -61,13 +62,16 @@ export function streamObjectKey(date: string, symbol: string, origin: string, fi
  *   the same key, and whatever a longer earlier attempt held beyond its end is rewritten too;
  * - warehouse: RAW.STREAM_BARS upserted on (symbol, interval, ts); then each touched (symbol,
  *   trading date) goes into OPERATIONAL.TBL_STOCK_PRICE as STREAMING_API, from its streamed daily bar or,
- *   when none was streamed, rolled up from its finest intraday bars so far.
+ *   when none was streamed, rolled up from its finest intraday bars so far;
+ * - live view (optional, InfluxDB): one point per (symbol, interval, ts), overwritten when sent again.
  */
 export function createBarSink(deps: {
   store: ObjectStore;
   warehouse: Warehouse;
   runId?: string;
   fileConcurrency?: number;
+  /** The optional live view (InfluxDB); when given, a batch counts as written once it holds it too. */
+  live?: LiveView;
 }): BarSink {
   const dates = new Map<number, string>();
   return {
@@ -114,9 +118,10 @@ export function createBarSink(deps: {
           loadedAt,
         ]);
       }
-      // Both sinks at once; the batch counts as written when both are.
+      // The sinks at once; the batch counts as written when all are.
       await Promise.all([
         archived,
+        deps.live?.write([...latest.values()].map(({ entry }) => entry.bar)),
         deps.warehouse.upsert(
           STREAM_BARS,
           STREAM_BARS.columns.map((c) => c.name),

@@ -10,9 +10,10 @@ export const VERSIONS = {
   kafka: '3.9.1', // Maven Central org.apache.kafka:kafka_2.13
   versitygw: 'v1.7.0', // Go module github.com/versity/versitygw
   fakesnow: '0.11.14', // PyPI fakesnow[server]
+  influxdb: '1.6.7~rc0-1+b13', // Debian bookworm influxdb
 } as const;
 
-export type ComponentName = 'temporal' | 'test-server' | 'kafka' | 's3' | 'fakesnow';
+export type ComponentName = 'temporal' | 'test-server' | 'kafka' | 's3' | 'fakesnow' | 'influxdb';
 
 /**
  * A profile is one set of ports and data directories. `dev` is what the run command and the
@@ -37,6 +38,9 @@ export interface StackProfile {
     s3: number;
     /** fakesnow, the Snowflake emulator (HTTP). */
     fakesnow: number;
+    /** InfluxDB 1.x, the optional live view (HTTP API, and its backup RPC port). */
+    influxdb: number;
+    influxdbRpc: number;
   };
   s3Credentials: { accessKeyId: string; secretAccessKey: string };
 }
@@ -62,6 +66,8 @@ export const PROFILES: Record<StackProfile['name'], StackProfile> = {
       kafkaController: 9093,
       s3: 7070,
       fakesnow: 8085,
+      influxdb: 8086,
+      influxdbRpc: 8088,
     },
     s3Credentials,
   },
@@ -69,7 +75,7 @@ export const PROFILES: Record<StackProfile['name'], StackProfile> = {
     name: 'test',
     installDir,
     runDir: join(installDir, 'test'),
-    components: ['temporal', 'test-server', 'kafka', 's3', 'fakesnow'],
+    components: ['temporal', 'test-server', 'kafka', 's3', 'fakesnow', 'influxdb'],
     ports: {
       temporal: 17233,
       temporalUi: 18233,
@@ -80,6 +86,8 @@ export const PROFILES: Record<StackProfile['name'], StackProfile> = {
       kafkaController: 19093,
       s3: 17070,
       fakesnow: 18085,
+      influxdb: 18086,
+      influxdbRpc: 18088,
     },
     s3Credentials,
   },
@@ -98,6 +106,8 @@ export const PROFILES: Record<StackProfile['name'], StackProfile> = {
       kafkaController: 29093,
       s3: 27070,
       fakesnow: 28085,
+      influxdb: 28086,
+      influxdbRpc: 28088,
     },
     s3Credentials,
   },

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Component, ComponentStatus } from './component.js';
 import { fakesnow } from './fakesnow.js';
+import { influxdb } from './influxdb.js';
 import { kafka } from './kafka.js';
 import { portInUse } from './proc.js';
 import { stackEnv, type ComponentName, type StackProfile } from './profile.js';
@@ -15,6 +16,7 @@ export const COMPONENTS: Record<ComponentName, Component> = {
   kafka,
   s3,
   fakesnow,
+  influxdb,
 };
 
 type Log = (line: string) => void;

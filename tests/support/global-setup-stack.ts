@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
 import { setupStack } from './stack-setup.js';
 
-export default (project: TestProject) => setupStack(project, ['temporal', 'kafka', 's3', 'fakesnow']);
+export default (project: TestProject) =>
+  setupStack(project, ['temporal', 'kafka', 's3', 'fakesnow', 'influxdb']);

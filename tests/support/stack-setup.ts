@@ -8,6 +8,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     stackEnv: Record<string, string>;
     testServerAddress: string;
+    /** InfluxDB 1.x (the optional live view) on the test profile's port. */
+    influxUrl: string;
     /** fakesnow on the test profile's port: connection settings for createSnowflakeWarehouse. */
     snowflakeEmulator: {
       host: string;
@@ -36,6 +38,7 @@ export async function setupStack(project: TestProject, components: ComponentName
   await up(profile, log, components);
   project.provide('stackEnv', stackEnv(profile));
   project.provide('testServerAddress', `127.0.0.1:${profile.ports.testServer}`);
+  project.provide('influxUrl', `http://127.0.0.1:${profile.ports.influxdb}`);
   project.provide('snowflakeEmulator', {
     host: '127.0.0.1',
     port: profile.ports.fakesnow,
