@@ -21,7 +21,7 @@ async function check(component: HealthComponent, probe: () => Promise<string>): 
   return result;
 }
 
-/** The operational observations as results: consumer lag, dead letters, price freshness, disk. */
+/** The operational observations as results: consumer lag, dead letters, price freshness, live view, disk. */
 export function runOperationalChecks(
   config: AppConfig,
   warehouse: () => Promise<Warehouse>,
@@ -32,6 +32,7 @@ export function runOperationalChecks(
     timed('consumer-lag', ops.consumerLag),
     timed('dlq', ops.dlq),
     timed('freshness', ops.freshness),
+    timed('live-view', ops.liveView),
     timed('disk', ops.disk),
   ]);
 }

@@ -15,7 +15,8 @@ const GiB = 1024 ** 3;
 
 /**
  * Observations of the running pipeline (the checks that read, never write): how far the sink
- * consumer lags, what the dead-letter topic holds, how fresh the prices are, and disk space.
+ * consumer lags, what the dead-letter topic holds, how fresh the prices are, whether the live
+ * view (InfluxDB, when configured) answers, and disk space.
  * Each resolves with what it saw, or throws HealthProblem saying what is wrong.
  */
 export function operationalProbes(
@@ -76,6 +77,13 @@ export function operationalProbes(
           `newest price is from ${row.NEWEST}, ${days} days ago (limit ${limits.maxStaleDays})`,
         );
       return `newest price is from ${row.NEWEST} (${days} day(s) ago), ${row.N} daily rows`;
+    },
+    liveView: async () => {
+      if (!config.live) return 'not used: INFLUX_URL is unset';
+      const url = `${config.live.influxUrl.replace(/\/+$/, '')}/ping`;
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      if (res.status !== 204) throw new HealthProblem(`${url} answered ${res.status}`);
+      return `InfluxDB ${res.headers.get('x-influxdb-version') ?? ''} answered ${url}`.replace('  ', ' ');
     },
     disk: async () => {
       const where =

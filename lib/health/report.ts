@@ -1,5 +1,14 @@
 export type HealthComponent =
-  'temporal' | 'kafka' | 's3' | 'duckdb' | 'workers' | 'consumer-lag' | 'dlq' | 'freshness' | 'disk';
+  | 'temporal'
+  | 'kafka'
+  | 's3'
+  | 'duckdb'
+  | 'workers'
+  | 'consumer-lag'
+  | 'dlq'
+  | 'freshness'
+  | 'live-view'
+  | 'disk';
 
 /** The outcome of checking one component. */
 export interface CheckResult {

@@ -19,6 +19,7 @@ import {
 
 const env = () => ({
   ...inject('stackEnv'),
+  INFLUX_URL: inject('influxUrl'),
   DUCKDB_PATH: join(mkdtempSync(join(tmpdir(), 'egx-health-')), 'egx.duckdb'),
 });
 let config: AppConfig;
@@ -70,11 +71,15 @@ describe('health check against the real servers', () => {
       ['consumer-lag', true],
       ['dlq', true],
       ['freshness', true],
+      ['live-view', true],
       ['disk', true],
       ['workers', true],
     ]);
     expect(run.results.find((r) => r.component === 'kafka')?.detail).toMatch(
       /produce→consume on egx_health_scratch/,
+    );
+    expect(run.results.find((r) => r.component === 'live-view')?.detail).toMatch(
+      /^InfluxDB 1\.6\.\S+ answered http:\/\/127\.0\.0\.1:\d+\/ping$/,
     );
 
     const description = await client.workflow.getHandle(run.workflowId!).describe();
@@ -93,6 +98,7 @@ describe('health check against the real servers', () => {
       'consumer-lag',
       'dlq',
       'freshness',
+      'live-view',
       'disk',
       'workers',
     ])
@@ -118,6 +124,7 @@ describe('health check against the real servers', () => {
         's3',
         'duckdb',
         'freshness',
+        'live-view',
         'disk',
         'workers',
       ]);
@@ -150,6 +157,7 @@ describe('health check against the real servers', () => {
       ['consumer-lag', true],
       ['dlq', true],
       ['freshness', true],
+      ['live-view', true],
       ['disk', true],
     ]);
   });

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect, test } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { HealthProblem, operationalProbes } from '../../lib/health/operations.js';
@@ -63,4 +65,20 @@ test('on the embedded defaults without a broker or S3, their checks say "not use
   await expect(
     healthProbes(loadConfig({ KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:1' })).kafka(),
   ).rejects.toThrow();
+});
+
+test('live view: not used without INFLUX_URL; a server that does not answer /ping with 204 is a problem', async () => {
+  const probes = (env: Record<string, string>) =>
+    operationalProbes(loadConfig(env), { warehouse: () => Promise.reject(new Error('unused')) });
+  await expect(probes({}).liveView()).resolves.toBe('not used: INFLUX_URL is unset');
+  const server = createServer((_, res) => res.writeHead(503).end('starting'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  try {
+    await expect(probes({ INFLUX_URL: `http://127.0.0.1:${port}/` }).liveView()).rejects.toThrow(
+      `http://127.0.0.1:${port}/ping answered 503`,
+    );
+  } finally {
+    server.close();
+  }
 });
