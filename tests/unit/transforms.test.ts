@@ -13,6 +13,7 @@ import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/d
 import {
   bootstrapWarehouse,
   TBL_COMPANY,
+  TBL_FINANCIAL,
   TBL_INDEX_MEMBERSHIP,
   TBL_STOCK_PRICE,
 } from '../../lib/warehouse/schema.js';
@@ -250,6 +251,105 @@ describe('transforms', () => {
     expect(breadth.slice(1).map((r) => [r.ADVANCERS, r.DECLINERS])).toEqual(
       closes.slice(1).map((c, i) => [c > closes[i]! ? 1 : 0, c < closes[i]! ? 1 : 0]),
     );
+  });
+
+  test('the staging models clean their sources: companies, sector and industry dimensions, financials, index membership, price history', async () => {
+    await wh.upsert(
+      TBL_COMPANY,
+      ['SYMBOL', 'COMPANY_NAME', 'SECTOR', 'INDUSTRY', 'EXCHANGE'],
+      [
+        [' ddd ', ' Delta Telecom ', ' ', 'Telecom Services', 'EGX'],
+        ['EEE', 'Epsilon', 'Banks', 'Commercial Banks', ''],
+      ],
+    );
+    await wh.upsert(
+      TBL_FINANCIAL,
+      ['SYMBOL', 'PERIOD_END', 'STATEMENT', 'ITEM', 'VALUE', 'CURRENCY'],
+      [['aaa', '2023-12-31', 'Income', 'Net_Income', 1.5e9, 'EGP']],
+    );
+    await wh.upsert(
+      TBL_INDEX_MEMBERSHIP,
+      ['INDEX_CODE', 'SYMBOL', 'AS_OF', 'WEIGHT', 'COMPANY_NAME'],
+      [['egx30', 'aaa', '2024-01-01', 12.5, 'Alpha']],
+    );
+    await buildAll();
+    expect(
+      await wh.query(
+        "SELECT symbol, company_name, sector, industry, exchange FROM SILVER.stg_companies WHERE symbol IN ('DDD', 'EEE', 'CCC') ORDER BY symbol",
+      ),
+    ).toEqual([
+      { SYMBOL: 'CCC', COMPANY_NAME: 'Gamma', SECTOR: 'Unknown', INDUSTRY: null, EXCHANGE: null },
+      {
+        SYMBOL: 'DDD',
+        COMPANY_NAME: 'Delta Telecom',
+        SECTOR: 'Unknown',
+        INDUSTRY: 'Telecom Services',
+        EXCHANGE: 'EGX',
+      },
+      {
+        SYMBOL: 'EEE',
+        COMPANY_NAME: 'Epsilon',
+        SECTOR: 'Banks',
+        INDUSTRY: 'Commercial Banks',
+        EXCHANGE: null,
+      },
+    ]);
+    // Sectors numbered alphabetically with their company counts; industries only where one is known.
+    expect(
+      await wh.query('SELECT sector_id, sector, company_count FROM SILVER.dim_sector ORDER BY sector_id'),
+    ).toEqual([
+      { SECTOR_ID: 1, SECTOR: 'Banks', COMPANY_COUNT: 3 },
+      { SECTOR_ID: 2, SECTOR: 'Unknown', COMPANY_COUNT: 2 },
+    ]);
+    expect(
+      await wh.query(
+        'SELECT industry_id, industry, sector, company_count FROM SILVER.dim_industry ORDER BY industry_id',
+      ),
+    ).toEqual([
+      { INDUSTRY_ID: 1, INDUSTRY: 'Commercial Banks', SECTOR: 'Banks', COMPANY_COUNT: 1 },
+      { INDUSTRY_ID: 2, INDUSTRY: 'Telecom Services', SECTOR: 'Unknown', COMPANY_COUNT: 1 },
+    ]);
+    expect(
+      await wh.query(
+        'SELECT symbol, period_end, statement, item, item_value, currency FROM SILVER.stg_financials',
+      ),
+    ).toEqual([
+      {
+        SYMBOL: 'AAA',
+        PERIOD_END: '2023-12-31',
+        STATEMENT: 'income',
+        ITEM: 'net_income',
+        ITEM_VALUE: 1.5e9,
+        CURRENCY: 'EGP',
+      },
+    ]);
+    expect(
+      await wh.query(
+        'SELECT index_code, symbol, as_of_date, weight_pct, company_name FROM SILVER.stg_index_membership',
+      ),
+    ).toEqual([
+      {
+        INDEX_CODE: 'EGX30',
+        SYMBOL: 'AAA',
+        AS_OF_DATE: '2024-01-01',
+        WEIGHT_PCT: 12.5,
+        COMPANY_NAME: 'Alpha',
+      },
+    ]);
+    // Price history: the daily facts with the company's name and sector, for charts.
+    const history = await wh.query<Record<string, unknown>>(
+      'SELECT symbol, company_name, sector, trade_date, close_price, ma_7 FROM GOLD.vw_price_history ORDER BY symbol, trade_date',
+    );
+    expect(history).toHaveLength(closes.length + 1);
+    expect(history[6]).toEqual({
+      SYMBOL: 'AAA',
+      COMPANY_NAME: 'Alpha',
+      SECTOR: 'Banks',
+      TRADE_DATE: day(6),
+      CLOSE_PRICE: closes[6],
+      MA_7: expect.closeTo(closes.slice(0, 7).reduce((a, b) => a + b, 0) / 7, 9),
+    });
+    expect(history.at(-1)).toMatchObject({ SYMBOL: 'BBB', COMPANY_NAME: 'Beta', CLOSE_PRICE: 5 });
   });
 
   test('companies get their sector id and trading span; every declared test passes and is recorded', async () => {
