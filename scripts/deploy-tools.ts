@@ -40,11 +40,15 @@ export async function installDeployTools(log: (line: string) => void): Promise<v
   if (!which('apt-get') || process.getuid?.() !== 0)
     throw new Error("no Compose CLI: install the Docker Compose plugin or Debian's docker-compose package");
   log('compose: installing Debian docker-compose');
-  const r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'docker-compose'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  if (r.status !== 0 || !composeCommand())
+  const aptGet = (...args: string[]) =>
+    spawnSync('apt-get', args, {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    }).status;
+  const install = () => aptGet('install', '-y', '-q', '--no-install-recommends', 'docker-compose');
+  // Missing or stale package lists: refresh them and try once more.
+  if (install() !== 0 && aptGet('update', '-q') === 0) install();
+  if (!composeCommand())
     throw new Error('apt-get install docker-compose failed; install the Docker Compose plugin by hand');
 }
 

@@ -48,16 +48,28 @@ export const influxdb: Component = {
     rmSync(download, { recursive: true, force: true });
     mkdirSync(download, { recursive: true });
     const logFile = join(p.installDir, 'logs', 'install-influxdb.log');
-    await runLogged(
-      `apt-get download influxdb=${VERSIONS.influxdb}`,
-      apt,
-      ['download', `influxdb=${VERSIONS.influxdb}`],
-      {
-        cwd: download,
-        logFile,
-        hint: 'The Debian package mirror must be reachable and list this version (apt-cache policy influxdb).',
-      },
-    );
+    const fetchDeb = () =>
+      runLogged(
+        `apt-get download influxdb=${VERSIONS.influxdb}`,
+        apt,
+        ['download', `influxdb=${VERSIONS.influxdb}`],
+        {
+          cwd: download,
+          logFile,
+          hint: 'The Debian package mirror must be reachable and list this version (apt-cache policy influxdb).',
+        },
+      );
+    try {
+      await fetchDeb();
+    } catch (e) {
+      // A machine whose package lists are missing or stale: refresh them (as root) and try once more.
+      if (process.getuid?.() !== 0) throw e;
+      await runLogged('apt-get update', apt, ['update', '-q'], {
+        logFile: join(p.installDir, 'logs', 'install-influxdb-apt-update.log'),
+        hint: 'The Debian package mirror must be reachable.',
+      });
+      await fetchDeb();
+    }
     const deb = readdirSync(download).find((f) => f.endsWith('.deb'));
     if (!deb) throw new StackError(`apt-get download left no .deb in ${download}`, 'See ' + logFile);
     rmSync(dir, { recursive: true, force: true });
