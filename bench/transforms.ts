@@ -28,6 +28,7 @@ import {
   TBL_INDEX_MEMBERSHIP,
   TBL_STOCK_PRICE,
 } from '../lib/warehouse/schema.js';
+import { pooled } from '../lib/util/pool.js';
 import { PROJECT_ROOT } from '../scripts/devstack/profile.js';
 
 const { values } = parseArgs({
@@ -78,9 +79,12 @@ async function runAll(wh: DuckDbWarehouse, project: Project, runId: string, busi
   for (const m of planRun(project))
     audited.set(m.name, (await buildModel(wh, project, m, { runId, businessDate })).audited);
   const built = performance.now();
-  let tests = 0;
-  for (const m of planRun(project))
-    tests += (await testModel(wh, project, m, { runId, businessDate, audited: audited.get(m.name) })).length;
+  // Tests read on connections of their own, three models at a time as the transforms workflow runs
+  // them (builds are one after another: DuckDB has one writer, so running them at once gains nothing).
+  const results = await pooled(planRun(project), 3, (m) =>
+    testModel(wh, project, m, { runId, businessDate, audited: audited.get(m.name) }),
+  );
+  const tests = results.flat().length;
   return { seconds: (performance.now() - t0) / 1000, buildSeconds: (built - t0) / 1000, tests };
 }
 
