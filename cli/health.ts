@@ -37,14 +37,22 @@ async function direct(config: AppConfig, temporal: CheckResult, note: string): P
   }
 }
 
-/** Pollers on the pipeline's task queues: without them nothing runs. */
-async function workersCheck(config: AppConfig, connection: ConnectionLike): Promise<CheckResult> {
+/**
+ * Pollers on the pipeline's task queues: without them nothing runs. Waits up to `waitMs` for them
+ * (a worker that has just started registers its pollers one queue at a time).
+ */
+async function workersCheck(config: AppConfig, connection: ConnectionLike, waitMs = 0): Promise<CheckResult> {
+  const queues = [
+    { name: TASK_QUEUES.pipeline, kinds: ['workflow', 'activity'] as ('workflow' | 'activity')[] },
+    ...(config.bus === 'kafka' ? [{ name: TASK_QUEUES.stream, kinds: ['activity'] as 'activity'[] }] : []),
+  ];
   return timed('workers', async () => {
-    const queues = [
-      { name: TASK_QUEUES.pipeline, kinds: ['workflow', 'activity'] as ('workflow' | 'activity')[] },
-      ...(config.bus === 'kafka' ? [{ name: TASK_QUEUES.stream, kinds: ['activity'] as 'activity'[] }] : []),
-    ];
-    const pollers = await taskQueuePollers(connection, config.temporal.namespace, queues);
+    const deadline = Date.now() + waitMs;
+    let pollers = await taskQueuePollers(connection, config.temporal.namespace, queues);
+    while (pollers.some((p) => p.pollers === 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      pollers = await taskQueuePollers(connection, config.temporal.namespace, queues);
+    }
     const text = pollers.map((p) => `${p.queue} ${p.kind}: ${p.pollers}`).join(', ');
     if (pollers.some((p) => p.pollers === 0))
       throw new Error(
@@ -96,10 +104,12 @@ export async function runHealth(
   try {
     if (!connection || !temporal.ok)
       return await direct(config, temporal, `Temporal at ${address} unreachable; checked the rest directly`);
-    const workers = await workersCheck(config, connection);
+    const waitMs = opts.direct ? 0 : (opts.waitForWorkerMs ?? 0);
+    const workerUp = await waitForWorker(connection, namespace, waitMs);
+    const workers = await workersCheck(config, connection, workerUp ? waitMs : 0);
     const withWorkers = (run: HealthRun): HealthRun => ({ ...run, results: [...run.results, workers] });
     if (opts.direct) return withWorkers(await direct(config, temporal, 'checked directly (--direct)'));
-    if (!(await waitForWorker(connection, namespace, opts.waitForWorkerMs ?? 0))) {
+    if (!workerUp) {
       return withWorkers(
         await direct(
           config,
