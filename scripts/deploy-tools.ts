@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { which } from './devstack/proc.js';
+import { aptGet, which } from './devstack/proc.js';
 import { PROFILES } from './devstack/profile.js';
 import { installVenv } from './devstack/venv.js';
 
@@ -40,14 +40,10 @@ export async function installDeployTools(log: (line: string) => void): Promise<v
   if (!which('apt-get') || process.getuid?.() !== 0)
     throw new Error("no Compose CLI: install the Docker Compose plugin or Debian's docker-compose package");
   log('compose: installing Debian docker-compose');
-  const aptGet = (...args: string[]) =>
-    spawnSync('apt-get', args, {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    }).status;
-  const install = () => aptGet('install', '-y', '-q', '--no-install-recommends', 'docker-compose');
-  // Missing or stale package lists: refresh them and try once more.
-  if (install() !== 0 && aptGet('update', '-q') === 0) install();
+  await aptGet(['install', '-y', '-q', '--no-install-recommends', 'docker-compose'], {
+    logFile: join(TOOLS, 'compose-install.log'),
+    hint: 'Install the Docker Compose plugin by hand.',
+  });
   if (!composeCommand())
     throw new Error('apt-get install docker-compose failed; install the Docker Compose plugin by hand');
 }

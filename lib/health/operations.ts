@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { createKafka, groupLag, topicSize } from '../bus/kafka.js';
 import type { AppConfig } from '../config.js';
 import { dlqTopicOf } from '../stream/consumer.js';
+import { influxPing } from '../stream/influx.js';
 import type { Warehouse } from '../warehouse/types.js';
 
 /** The sink consumer's group: its committed offsets are how far the warehouse has caught up. */
@@ -80,10 +81,10 @@ export function operationalProbes(
     },
     liveView: async () => {
       if (!config.live) return 'not used: INFLUX_URL is unset';
-      const url = `${config.live.influxUrl.replace(/\/+$/, '')}/ping`;
-      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-      if (res.status !== 204) throw new HealthProblem(`${url} answered ${res.status}`);
-      return `InfluxDB ${res.headers.get('x-influxdb-version') ?? ''} answered ${url}`.replace('  ', ' ');
+      const version = await influxPing(config.live.influxUrl).catch((e: Error) => {
+        throw new HealthProblem(e.message);
+      });
+      return `InfluxDB ${version} answered ${config.live.influxUrl.replace(/\/+$/, '')}/ping`;
     },
     disk: async () => {
       const where =

@@ -37,6 +37,14 @@ export function barLine(bar: BarMessage, measurement = INFLUX_MEASUREMENT): stri
   return `${escapeMeasurement(measurement)},${tags} ${fields} ${ms}`;
 }
 
+/** InfluxDB's `/ping`: resolves with the server's version when it answers 204, else rejects saying what came back. */
+export async function influxPing(url: string, timeoutMs = 5000): Promise<string> {
+  const ping = `${url.replace(/\/+$/, '')}/ping`;
+  const res = await fetch(ping, { signal: AbortSignal.timeout(timeoutMs) });
+  if (res.status !== 204) throw new Error(`${ping} answered ${res.status}`);
+  return res.headers.get('x-influxdb-version') ?? 'unknown version';
+}
+
 /**
  * InfluxDB 1.x over its HTTP API (`/write`, `/query`). The database is created on first use
  * (CREATE DATABASE is idempotent). Writes go in chunks of `batchLines` lines.

@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { influxPing } from '../../lib/stream/influx.js';
 import { daemonStatus, type Component } from './component.js';
 import { StackError } from './errors.js';
-import { requireTool, runLogged, runningPid, startDaemon, stopDaemon, waitReady } from './proc.js';
+import { aptGet, requireTool, runLogged, runningPid, startDaemon, stopDaemon, waitReady } from './proc.js';
 import { paths, VERSIONS, type StackProfile } from './profile.js';
 
 function binary(p: StackProfile) {
@@ -38,7 +39,7 @@ export const influxdb: Component = {
     const { dir, exe, marker } = binary(p);
     if (existsSync(exe) && existsSync(marker) && readFileSync(marker, 'utf8') === VERSIONS.influxdb)
       return false;
-    const apt = requireTool(
+    requireTool(
       'apt-get',
       'to download the InfluxDB package',
       'On a non-Debian machine, put an InfluxDB 1.x influxd at ' + exe,
@@ -48,28 +49,11 @@ export const influxdb: Component = {
     rmSync(download, { recursive: true, force: true });
     mkdirSync(download, { recursive: true });
     const logFile = join(p.installDir, 'logs', 'install-influxdb.log');
-    const fetchDeb = () =>
-      runLogged(
-        `apt-get download influxdb=${VERSIONS.influxdb}`,
-        apt,
-        ['download', `influxdb=${VERSIONS.influxdb}`],
-        {
-          cwd: download,
-          logFile,
-          hint: 'The Debian package mirror must be reachable and list this version (apt-cache policy influxdb).',
-        },
-      );
-    try {
-      await fetchDeb();
-    } catch (e) {
-      // A machine whose package lists are missing or stale: refresh them (as root) and try once more.
-      if (process.getuid?.() !== 0) throw e;
-      await runLogged('apt-get update', apt, ['update', '-q'], {
-        logFile: join(p.installDir, 'logs', 'install-influxdb-apt-update.log'),
-        hint: 'The Debian package mirror must be reachable.',
-      });
-      await fetchDeb();
-    }
+    await aptGet(['download', `influxdb=${VERSIONS.influxdb}`], {
+      cwd: download,
+      logFile,
+      hint: 'The Debian package mirror must be reachable and list this version (apt-cache policy influxdb).',
+    });
     const deb = readdirSync(download).find((f) => f.endsWith('.deb'));
     if (!deb) throw new StackError(`apt-get download left no .deb in ${download}`, 'See ' + logFile);
     rmSync(dir, { recursive: true, force: true });
@@ -94,7 +78,7 @@ export const influxdb: Component = {
     return waitReady(
       d,
       pid,
-      async () => (await fetch(`http://127.0.0.1:${p.ports.influxdb}/ping`)).status === 204,
+      () => influxPing(`http://127.0.0.1:${p.ports.influxdb}`).then(() => true),
       30_000,
     );
   },

@@ -63,6 +63,29 @@ export async function runLogged(
   }
 }
 
+/**
+ * `apt-get <args>`, logged. On a machine whose package lists are missing or stale the first try
+ * fails; as root, the lists are refreshed once and the step is tried again.
+ */
+export async function aptGet(
+  args: string[],
+  opts: { cwd?: string; logFile: string; hint: string },
+): Promise<void> {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const step = () => runLogged(`apt-get ${args.join(' ')}`, 'apt-get', args, { ...opts, env });
+  try {
+    await step();
+  } catch (e) {
+    if (process.getuid?.() !== 0) throw e;
+    await runLogged('apt-get update', 'apt-get', ['update', '-q'], {
+      env,
+      logFile: `${opts.logFile}.apt-update`,
+      hint: 'The Debian package mirror must be reachable.',
+    });
+    await step();
+  }
+}
+
 export interface Daemon {
   name: string;
   pidFile: string;
