@@ -23,6 +23,19 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O, no lib adapters.
     files: ['workflows/**/*.ts'],
     rules: {
+      // A plain Error thrown from a workflow does not fail the run: its task is retried for ever.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'NewExpression[callee.name=/^(Error|TypeError|RangeError|SyntaxError|ReferenceError)$/]',
+          message:
+            'Workflows fail with a typed ApplicationFailure (ApplicationFailure.nonRetryable(message, type)), never a plain Error.',
+        },
+        {
+          selector: 'CallExpression[callee.name=/^(Error|TypeError|RangeError)$/]',
+          message: 'Workflows fail with a typed ApplicationFailure, never a plain Error.',
+        },
+      ],
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {

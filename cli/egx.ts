@@ -32,7 +32,9 @@ import {
   startBackfill,
 } from './backfill.js';
 import { runTransforms } from './transforms.js';
+import { explainRunFailure, RunFailedError } from './failures.js';
 import { cairoDate } from '../workflows/business-date.js';
+import { closedReason, egxCalendar } from '../lib/market/calendar.js';
 
 const program = new Command('egx')
   .description('EGX market-data pipeline')
@@ -84,12 +86,20 @@ program
   .description('start a pipeline workflow and wait for it: daily-batch')
   .option('--date <YYYY-MM-DD>', 'business date (default: today in Africa/Cairo)')
   .option('--force', 'reload every batch file, not only new or changed ones')
-  .action(async (pipeline: string, opts: { date?: string; force?: boolean }) => {
+  .option('--rerun', 'run the day again even if it already completed')
+  .action(async (pipeline: string, opts: { date?: string; force?: boolean; rerun?: boolean }) => {
     if (pipeline !== 'daily-batch')
       throw new Error(`egx run: unknown pipeline "${pipeline}" (expected: daily-batch)`);
     const out = await runDailyBatch(loadConfig(), {
       ...opts,
-      onStarted: (id, url) => console.error(`started ${id}: ${url}`),
+      onStarted: (id, url, outcome) =>
+        console.error(
+          outcome === 'started'
+            ? `started ${id}: ${url}`
+            : outcome === 'attached'
+              ? `${id} is already running (started by the schedule or another command); following it: ${url}`
+              : `${id} already completed; showing its result (--rerun runs the day again): ${url}`,
+        ),
     });
     console.log(formatDailyBatch(out));
   });
@@ -140,8 +150,16 @@ program
   .action(async (action: string, symbols: string | undefined, opts: { date?: string }) => {
     const config = loadConfig();
     if (action === 'start') {
-      const r = await startMarketSession(config, opts);
-      console.log(`market session running: ${r.workflowId}  ${r.url}`);
+      const date = opts.date ?? cairoDate(new Date());
+      const closed = closedReason(date, egxCalendar());
+      if (closed) {
+        console.log(`market closed on ${date} (${closed}): no session started`);
+        return;
+      }
+      const r = await startMarketSession(config, { date });
+      console.log(
+        `market session ${r.outcome === 'started' ? 'started' : r.outcome === 'attached' ? 'already running (following the same run)' : 'already completed'}: ${r.workflowId}  ${r.url}`,
+      );
       return;
     }
     if (!['status', 'pause', 'resume', 'poll-now', 'symbols'].includes(action)) {
@@ -241,7 +259,10 @@ program
         );
         process.exit(130);
       });
-      console.log(formatBackfill(await followBackfill(config, workflowId), workflowId));
+      const done = await followBackfill(config, workflowId).catch((e: unknown) =>
+        explainRunFailure(`backfill ${workflowId}`, url, e),
+      );
+      console.log(formatBackfill(done, workflowId));
     },
   );
 
@@ -252,7 +273,8 @@ program.parseAsync().catch((e: unknown) => {
     return;
   }
   // People get the message; EGX_DEBUG=1 adds the stack and details.
-  if (e instanceof Error && !process.env.EGX_DEBUG)
+  if (e instanceof RunFailedError) console.error(e.message);
+  else if (e instanceof Error && !process.env.EGX_DEBUG)
     console.error(e.message.startsWith('egx') ? e.message : `egx: ${e.message}`);
   else console.error(e);
   process.exitCode = 1;

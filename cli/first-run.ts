@@ -8,7 +8,9 @@ import type { Warehouse } from '../lib/warehouse/types.js';
 import { withClient } from '../temporal-config/connection.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
 import type { MarketSessionStatus } from '../workflows/market-session.js';
-import type { transformsWorkflow } from '../workflows/transforms.js';
+import type { TransformsInput } from '../workflows/transforms.js';
+import { startOrAttach } from '../temporal-config/runs.js';
+import { workflowIds } from '../temporal-config/workflow-ids.js';
 import { formatDailyBatch, runDailyBatch } from './run.js';
 import { startMarketSession } from './stream.js';
 import { formatMovers, topMovers } from './summary.js';
@@ -84,7 +86,9 @@ export async function firstRun(
   const started = await startMarketSession(config, { date: show.date, taskQueue: opts.taskQueue, demoSpeed });
   const session = { ...show, workflowId: started.workflowId };
   if (!demoSpeed) {
-    log(`[market] live session of ${show.date} (${symbols.length} symbols): ${started.url}`);
+    log(
+      `[market] live session of ${show.date} (${symbols.length} symbols)${started.outcome === 'attached' ? ', already running (scheduled): following it' : ''}: ${started.url}`,
+    );
     return { session, demoDone: Promise.resolve(undefined) };
   }
   const minutes = (270 / demoSpeed).toFixed(1);
@@ -121,13 +125,20 @@ async function followDemo(
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
-  await withClient(config, (client) =>
-    client.workflow.execute<typeof transformsWorkflow>('transformsWorkflow', {
-      taskQueue: opts.taskQueue ?? TASK_QUEUES.pipeline,
-      workflowId: `transforms-after-demo-${session.date}-${Date.now()}`,
-      args: [{ businessDate: session.date }],
-    }),
-  );
+  await withClient(config, async (client) => {
+    const { handle } = await startOrAttach(
+      client,
+      {
+        workflowType: 'transformsWorkflow',
+        workflowId: workflowIds.transforms(session.date, 'demo'),
+        taskQueue: opts.taskQueue ?? TASK_QUEUES.pipeline,
+        args: [{ businessDate: session.date } satisfies TransformsInput],
+        summary: `transforms ${session.date} after the demo replay`,
+      },
+      { rerun: true },
+    );
+    await handle.result();
+  });
   opts.log(`[transforms] models rebuilt with the streamed day ${session.date}`);
   opts.log(formatMovers(await topMovers(warehouse)));
   return status;

@@ -1,60 +1,63 @@
-import { Client, WorkflowFailedError } from '@temporalio/client';
-import { connectClient } from '../temporal-config/connection.js';
-import { ApplicationFailure } from '@temporalio/common';
 import type { AppConfig } from '../lib/config.js';
+import { withClient } from '../temporal-config/connection.js';
+import { startOrAttach, type StartOutcome } from '../temporal-config/runs.js';
+import { workflowIds } from '../temporal-config/workflow-ids.js';
+import { explainRunFailure } from './failures.js';
 import { SA } from '../temporal-config/search-attributes.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
 import { cairoDate } from '../workflows/business-date.js';
-import type { DailyBatchOutput, dailyBatchWorkflow } from '../workflows/daily-batch.js';
+import type { DailyBatchInput, DailyBatchOutput } from '../workflows/daily-batch.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-/** Starts `dailyBatchWorkflow` for a business date (default: today in Cairo), waits, and returns its output. */
+/**
+ * Runs the daily batch of a business date (default: today in Cairo) under its business-key ID
+ * `daily-batch-<date>` and waits for it. A run of that day already under way (scheduled or
+ * manual) is followed instead of starting another; a day that already completed is not run again
+ * unless `rerun`: its result is returned, with `outcome` saying so.
+ */
 export async function runDailyBatch(
   config: AppConfig,
   opts: {
     date?: string;
     force?: boolean;
+    rerun?: boolean;
     taskQueue?: string;
-    onStarted?: (workflowId: string, url: string) => void;
+    onStarted?: (workflowId: string, url: string, outcome: StartOutcome) => void;
   },
-): Promise<DailyBatchOutput> {
+): Promise<DailyBatchOutput & { outcome: StartOutcome }> {
   const businessDate = opts.date ?? cairoDate(new Date());
   if (!DATE.test(businessDate)) throw new Error(`egx run: --date must be YYYY-MM-DD, got "${businessDate}"`);
-  const connection = await connectClient(config);
-  try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
-    const workflowId = `daily-batch-${businessDate}`;
-    const handle = await client.workflow.start<typeof dailyBatchWorkflow>('dailyBatchWorkflow', {
-      taskQueue: opts.taskQueue ?? TASK_QUEUES.pipeline,
-      workflowId,
-      args: [{ businessDate, force: opts.force }],
-      // A run of the same day already in progress is joined, not duplicated.
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: SA.pipeline, value: 'daily-batch' },
-        { key: SA.businessDate, value: businessDate },
-      ],
-    });
-    opts.onStarted?.(
-      workflowId,
-      `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${workflowId}`,
+  return withClient(config, async (client) => {
+    const workflowId = workflowIds.dailyBatch(businessDate);
+    const url = runUrl(config, workflowId);
+    const { handle, outcome } = await startOrAttach(
+      client,
+      {
+        workflowType: 'dailyBatchWorkflow',
+        workflowId,
+        taskQueue: opts.taskQueue ?? TASK_QUEUES.pipeline,
+        args: [{ businessDate, force: opts.force } satisfies DailyBatchInput],
+        searchAttributes: [
+          { key: SA.pipeline, value: 'daily-batch' },
+          { key: SA.businessDate, value: businessDate },
+        ],
+        summary: `daily batch ${businessDate} (manual)`,
+      },
+      { rerun: opts.rerun },
     );
+    opts.onStarted?.(workflowId, url, outcome);
     try {
-      return await handle.result();
+      return { ...((await handle.result()) as DailyBatchOutput), outcome };
     } catch (e) {
-      if (e instanceof WorkflowFailedError && e.cause instanceof ApplicationFailure) {
-        throw new Error(
-          `egx run: daily-batch ${businessDate} failed (${e.cause.type ?? 'error'}): ${e.cause.message}`,
-          { cause: e },
-        );
-      }
-      throw e;
+      return explainRunFailure(`daily-batch ${businessDate}`, url, e);
     }
-  } finally {
-    await connection.close();
-  }
+  });
 }
+
+/** The run's page in the Temporal Web UI. */
+export const runUrl = (config: AppConfig, workflowId: string) =>
+  `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`;
 
 export function formatDailyBatch(o: DailyBatchOutput): string {
   return [

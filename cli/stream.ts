@@ -1,4 +1,4 @@
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { withClient } from '../temporal-config/connection.js';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { AppConfig } from '../lib/config.js';
@@ -6,7 +6,9 @@ import type { ConsumeProgress } from '../lib/stream/consumer.js';
 import { SA } from '../temporal-config/search-attributes.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
 import { cairoDate } from '../workflows/business-date.js';
-import type { MarketSessionStatus, marketSessionWorkflow } from '../workflows/market-session.js';
+import type { MarketSessionInput, MarketSessionStatus } from '../workflows/market-session.js';
+import { startOrAttach, type StartOutcome } from '../temporal-config/runs.js';
+import { workflowIds } from '../temporal-config/workflow-ids.js';
 import type { StreamTotals, streamConsumerWorkflow } from '../workflows/stream-consumer.js';
 
 export const STREAM_CONSUMER_ID = 'egx-stream-consumer';
@@ -84,9 +86,9 @@ export function formatStreamStatus(s: StreamStatus): string {
   return lines.join('\n');
 }
 
-export const marketSessionId = (date: string) => `market-session-${date}`;
+export const marketSessionId = workflowIds.marketSession;
 /** Demo replays get their own IDs, so they never collide with (or are mistaken for) the day's live session. */
-export const demoSessionId = (date: string) => `market-session-demo-${date}`;
+export const demoSessionId = workflowIds.demoSession;
 
 /**
  * Starts the market session workflow of a Cairo trading date with the configured symbols and
@@ -95,30 +97,62 @@ export const demoSessionId = (date: string) => `market-session-demo-${date}`;
 export function startMarketSession(
   config: AppConfig,
   opts: { date?: string; taskQueue?: string; demoSpeed?: number },
-): Promise<{ workflowId: string; url: string }> {
+): Promise<{ workflowId: string; url: string; outcome: StartOutcome }> {
   const date = opts.date ?? cairoDate(new Date());
   if (!DATE.test(date)) throw new Error(`egx market: --date must be YYYY-MM-DD, got "${date}"`);
   return withClient(config, async (client) => {
     const workflowId = opts.demoSpeed ? demoSessionId(date) : marketSessionId(date);
-    await client.workflow.start<typeof marketSessionWorkflow>('marketSessionWorkflow', {
-      taskQueue: opts.taskQueue ?? TASK_QUEUES.pipeline,
-      workflowId,
-      args: [
-        {
-          tradingDate: date,
-          symbols: config.market.symbols,
-          pollMinutes: config.market.pollMinutes,
-          demo: opts.demoSpeed ? { speed: opts.demoSpeed } : undefined,
-        },
-      ],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      typedSearchAttributes: [
-        { key: SA.pipeline, value: 'market-session' },
-        { key: SA.businessDate, value: date },
-      ],
-    });
-    return { workflowId, url: uiLink(config, workflowId) };
+    // The day's session, scheduled or started by hand, is one run: a second start follows it.
+    const { outcome } = await startOrAttach(
+      client,
+      {
+        workflowType: 'marketSessionWorkflow',
+        workflowId,
+        taskQueue: opts.taskQueue ?? TASK_QUEUES.pipeline,
+        args: [
+          {
+            tradingDate: date,
+            symbols: config.market.symbols,
+            pollMinutes: config.market.pollMinutes,
+            demo: opts.demoSpeed ? { speed: opts.demoSpeed } : undefined,
+          } satisfies MarketSessionInput,
+        ],
+        searchAttributes: [
+          { key: SA.pipeline, value: 'market-session' },
+          { key: SA.businessDate, value: date },
+        ],
+        summary: `${opts.demoSpeed ? `DEMO replay at ${opts.demoSpeed}x of ` : ''}market session ${date}`,
+      },
+      // A demo can be replayed again; a live day runs once.
+      { rerun: Boolean(opts.demoSpeed) },
+    );
+    return { workflowId, url: uiLink(config, workflowId), outcome };
   });
+}
+
+/**
+ * The market session a control command means: the given day's live session, else its demo
+ * replay; without a date, the newest session still running (live or demo), else today's.
+ */
+export async function findMarketSession(client: Client, date?: string): Promise<string> {
+  if (!date) {
+    for await (const w of client.workflow.list({
+      query: `WorkflowType = 'marketSessionWorkflow' AND ExecutionStatus = 'Running'`,
+    }))
+      return w.workflowId;
+    date = cairoDate(new Date());
+  }
+  for (const id of [marketSessionId(date), demoSessionId(date)]) {
+    try {
+      await client.workflow.getHandle(id).describe();
+      return id;
+    } catch (e) {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+    }
+  }
+  throw new Error(
+    `egx market: no market session for ${date} (neither ${marketSessionId(date)} nor its demo ${demoSessionId(date)}); start one with: egx market start --date ${date}`,
+  );
 }
 
 export type MarketAction = 'status' | 'pause' | 'resume' | 'poll-now' | 'symbols';
@@ -128,9 +162,8 @@ export function controlMarketSession(
   config: AppConfig,
   opts: { date?: string; action: MarketAction; symbols?: string[] },
 ): Promise<MarketSessionStatus> {
-  const date = opts.date ?? cairoDate(new Date());
   return withClient(config, async (client) => {
-    const h = client.workflow.getHandle(marketSessionId(date));
+    const h = client.workflow.getHandle(await findMarketSession(client, opts.date));
     const signal = { pause: 'pause', resume: 'resume', 'poll-now': 'pollNow', symbols: 'setSymbols' }[
       opts.action as Exclude<MarketAction, 'status'>
     ];

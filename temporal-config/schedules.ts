@@ -8,6 +8,8 @@ import {
 } from '@temporalio/client';
 import { SA } from './search-attribute-keys.js';
 import { TASK_QUEUES } from './task-queues.js';
+import type { ScheduledJob } from './workflow-ids.js';
+import type { ScheduledRunInput } from '../workflows/scheduled.js';
 
 export const SCHEDULE_TIMEZONE = 'Africa/Cairo';
 
@@ -37,12 +39,12 @@ export interface PipelineSchedule {
 export function pipelineSchedules(s: ScheduleSettings): PipelineSchedule[] {
   const prefix = s.idPrefix ?? '';
   const taskQueue = s.taskQueue ?? TASK_QUEUES.pipeline;
+  // Each firing starts the launcher, which runs the job under its business-key ID (see workflows/scheduled.ts).
   const make = (
     id: string,
-    pipeline: string,
-    workflowType: string,
+    job: ScheduledJob,
     calendar: NonNullable<ScheduleOptions['spec']['calendars']>[number],
-    args: unknown[],
+    input: Record<string, unknown>,
     policies: NonNullable<ScheduleOptions['policies']>,
     why: string,
   ): PipelineSchedule => ({
@@ -56,11 +58,11 @@ export function pipelineSchedules(s: ScheduleSettings): PipelineSchedule[] {
       },
       action: {
         type: 'startWorkflow',
-        workflowType,
+        workflowType: 'scheduledRunWorkflow',
         taskQueue,
-        args,
-        workflowId: `${prefix}${pipeline}`,
-        typedSearchAttributes: [{ key: SA.pipeline, value: pipeline }],
+        args: [{ job, input, ...(prefix ? { idPrefix: prefix } : {}) } satisfies ScheduledRunInput],
+        workflowId: `${prefix}scheduled-${job}`,
+        typedSearchAttributes: [{ key: SA.pipeline, value: job }],
       },
       policies,
     },
@@ -69,36 +71,32 @@ export function pipelineSchedules(s: ScheduleSettings): PipelineSchedule[] {
     make(
       'egx-daily-batch',
       'daily-batch',
-      'dailyBatchWorkflow',
       { hour: 1, minute: 0 },
-      [{}],
+      {},
       { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '1 day' },
       'overlap BUFFER_ONE: a run still going at the next 01:00 delays that day, never skips it; catch-up 1 day: after an outage the missed day still loads',
     ),
     make(
       'egx-transforms',
       'transforms',
-      'transformsWorkflow',
       { hour: [2, 14], minute: 0 },
-      [{}],
+      {},
       { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
       'overlap SKIP: the next run rebuilds the same models anyway; catch-up 1 hour: a run hours late would only collide with the next one',
     ),
     make(
       'egx-market-session',
       'market-session',
-      'marketSessionWorkflow',
       { hour: 9, minute: 55, dayOfWeek: [{ start: 'SUNDAY', end: 'THURSDAY' }] },
-      [{ symbols: s.symbols, pollMinutes: s.pollMinutes }],
+      { symbols: s.symbols, pollMinutes: s.pollMinutes },
       { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '4 hours' },
       'overlap SKIP: one session per day; catch-up 4 hours: a late start still fetches the day from the open (holidays complete at once, saying why)',
     ),
     make(
       'egx-weekly-maintenance',
       'maintenance',
-      'weeklyMaintenanceWorkflow',
       { hour: 2, minute: 0, dayOfWeek: 'SATURDAY' },
-      [{}],
+      {},
       { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
       'overlap SKIP: never two maintenances at once; catch-up 1 day: the market is closed all weekend, so a late run is harmless',
     ),

@@ -6,6 +6,7 @@ import { createBatchActivities } from '../activities/batch.js';
 import { createHealthActivities } from '../activities/health.js';
 import { createMaintenanceActivities } from '../activities/maintenance.js';
 import { createMarketActivities, type BarPublisher } from '../activities/market.js';
+import { createRunActivities, warehouseKey } from '../activities/runs.js';
 import { createStreamActivities } from '../activities/stream.js';
 import { createTransformActivities } from '../activities/transforms.js';
 import { openMarketSource, openObjectStore, openWarehouse } from '../lib/adapters.js';
@@ -65,10 +66,11 @@ export async function createPipelineWorker(
 ): Promise<Worker> {
   const { store, warehouse, publisher } = deps ?? (await openWorkerDeps(config));
   const alerts = createAlertActivities({ config, warehouse });
+  const taskQueue = overrides.taskQueue ?? TASK_QUEUES.pipeline;
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
-    taskQueue: TASK_QUEUES.pipeline,
+    taskQueue,
     workflowsPath: WORKFLOWS_PATH,
     activities: {
       ...createHealthActivities(config, { warehouse }),
@@ -89,6 +91,7 @@ export async function createPipelineWorker(
       ...createTransformActivities({ warehouse, store, projectDir: TRANSFORMS_DIR, docsDir: config.docsDir }),
       ...createMaintenanceActivities({ store, warehouse }),
       ...createBackfillActivities({ source: openMarketSource(config, store), store, warehouse }),
+      ...createRunActivities({ warehouseKey: warehouseKey(config.warehouse), taskQueue }),
     },
     // Lets in-flight activities finish (and commit what they did) when the worker stops.
     shutdownGraceTime: '10 seconds',

@@ -6,6 +6,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  TemporalFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AlertActivities, AlertInput } from '../activities/alerts.js';
@@ -44,9 +45,35 @@ export async function alert(input: Omit<AlertInput, 'workflowId' | 'runId'>): Pr
 }
 
 /**
- * Runs a top-level pipeline run and alerts when it fails: what failed, where (activity or child
- * run), the error and a link. Cancellation and continue-as-new are not failures; child runs
- * leave the alert to their parent, which names them.
+ * What a workflow throws to fail: Temporal failures as they are, anything else (a plain Error, a
+ * bug) as a non-retryable ApplicationFailure of type `UnexpectedError`. A plain Error thrown from
+ * workflow code would not fail the run: its workflow task would be retried for ever.
+ */
+export function asWorkflowFailure(err: unknown): unknown {
+  if (err instanceof TemporalFailure || err instanceof ContinueAsNew) return err;
+  const e = err instanceof Error ? err : new ApplicationFailure(String(err));
+  return ApplicationFailure.create({
+    type: 'UnexpectedError',
+    nonRetryable: true,
+    message: `${e.name}: ${e.message}`,
+    cause: e,
+  });
+}
+
+/** Runs a workflow body so that whatever it throws fails the run with a typed failure (no alert). */
+export async function failTyped<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (thrown) {
+    throw asWorkflowFailure(thrown);
+  }
+}
+
+/**
+ * Runs a pipeline run; when it fails, the run ends Failed with a typed ApplicationFailure and, for
+ * a top-level run, one alert says what failed, where (activity or child run), the error and a
+ * link. Cancellation and continue-as-new are not failures; child runs leave the alert to their
+ * parent, which names them.
  */
 export async function alertOnFailure<T>(
   pipeline: string,
@@ -55,7 +82,8 @@ export async function alertOnFailure<T>(
 ): Promise<T> {
   try {
     return await body();
-  } catch (err) {
+  } catch (thrown) {
+    const err = asWorkflowFailure(thrown);
     if (isCancellation(err) || err instanceof ContinueAsNew || workflowInfo().parent) throw err;
     const cause = rootCause(err);
     await alert({

@@ -1,5 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import {
+  ApplicationFailure,
   condition,
   defineQuery,
   defineSignal,
@@ -9,7 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BackfillActivities } from '../activities/backfill.js';
-import { alertOnFailure, rootCause } from './alerting.js';
+import { alertOnFailure, failTyped, rootCause } from './alerting.js';
 import { tagRun } from './business-date.js';
 import { pooled } from './concurrency.js';
 import { transformsWorkflow } from './transforms.js';
@@ -69,8 +70,10 @@ export function chunkDates(from: string, to: string, days: number): { from: stri
 
 /** One chunk of a backfill: its own run, so the Web UI shows it and a rerun of the backfill skips it once done. */
 export async function backfillChunkWorkflow(input: { from: string; to: string; symbols: string[] }) {
-  tagRun('backfill', input.from);
-  return act.backfillBars(input);
+  return failTyped(async () => {
+    tagRun('backfill', input.from);
+    return act.backfillBars(input);
+  });
 }
 
 /**
@@ -89,7 +92,10 @@ async function runBackfill(input: BackfillInput): Promise<BackfillProgress> {
     !/^\d{4}-\d{2}-\d{2}$/.test(input.to) ||
     input.to < input.from
   ) {
-    throw new Error(`backfill: need from <= to as YYYY-MM-DD, got ${input.from}..${input.to}`);
+    throw ApplicationFailure.nonRetryable(
+      `backfill: need from <= to as YYYY-MM-DD, got ${input.from}..${input.to}`,
+      'BadInput',
+    );
   }
   const steps = input.steps ?? ['load', 'transforms'];
   const chunks = steps.includes('load') ? chunkDates(input.from, input.to, input.chunkDays ?? 365) : [];
@@ -132,9 +138,12 @@ async function runBackfill(input: BackfillInput): Promise<BackfillProgress> {
   });
 
   if (p.failed.length > 0) {
-    throw new Error(
-      `backfill: ${p.failed.length} of ${p.chunks} chunk(s) failed: ${p.failed.map((f) => `${f.chunk}: ${f.error}`).join('; ')}`,
-    );
+    throw ApplicationFailure.create({
+      type: 'ChunksFailed',
+      nonRetryable: true,
+      message: `backfill: ${p.failed.length} of ${p.chunks} chunk(s) failed: ${p.failed.map((f) => `${f.chunk}: ${f.error}`).join('; ')}; run the same backfill again to retry them`,
+      details: [p],
+    });
   }
   if (p.transforms === 'pending') {
     if (p.cancelled) p.transforms = 'not run';

@@ -1,4 +1,12 @@
-import { ApplicationFailure, executeChild, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  executeChild,
+  isCancellation,
+  log,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { BatchActivities } from '../activities/batch.js';
 import type { HealthActivities } from '../activities/health.js';
 import type { FileLoadResult } from '../lib/ingest/load-file.js';
@@ -21,6 +29,8 @@ export interface DailyBatchInput {
   retentionDays?: number;
   /** Run the transforms after the quality gate (default true). */
   transforms?: boolean;
+  /** The instant the transforms' streamed-data freshness check looks back from (default: the schedule's time). */
+  asOf?: string;
 }
 
 export interface DailyBatchOutput {
@@ -113,7 +123,7 @@ async function runDailyBatch(input: DailyBatchInput = {}): Promise<DailyBatchOut
         ? undefined
         : await executeChild(transformsWorkflow, {
             workflowId: `${runId}-transforms`,
-            args: [{ businessDate, asOf: scheduledStart()?.toISOString() }],
+            args: [{ businessDate, asOf: input.asOf ?? scheduledStart()?.toISOString() }],
           });
     const cleanup = await batch.cleanupArtifacts({ businessDate, retentionDays: input.retentionDays ?? 30 });
     const output = { businessDate, runId, streaming, files, quality, transforms, cleanup };
@@ -127,13 +137,16 @@ async function runDailyBatch(input: DailyBatchInput = {}): Promise<DailyBatchOut
     return output;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    await batch.recordRun({
-      runId,
-      pipeline: 'daily-batch',
-      businessDate,
-      status: 'failed',
-      detail: message,
-    });
+    // Also when the run is being cancelled: the run log never stays at 'running'.
+    await CancellationScope.nonCancellable(() =>
+      batch.recordRun({
+        runId,
+        pipeline: 'daily-batch',
+        businessDate,
+        status: isCancellation(e) ? 'cancelled' : 'failed',
+        detail: message,
+      }),
+    );
     throw e;
   }
 }

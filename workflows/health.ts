@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { HealthActivities } from '../activities/health.js';
 import type { CheckResult, HealthComponent } from '../lib/health/report.js';
-import { alertOnFailure } from './alerting.js';
+import { alertOnFailure, failTyped } from './alerting.js';
 import { tagRun } from './business-date.js';
 
 export interface HealthCheckInput {
@@ -22,7 +22,9 @@ export interface HealthCheckOutput {
  * fails with type HealthCheckFailed, a message naming what is down, and the full report as details.
  */
 export async function healthCheckWorkflow(input: HealthCheckInput = {}): Promise<HealthCheckOutput> {
-  return input.alert ? alertOnFailure('health', undefined, () => checkHealth(input)) : checkHealth(input);
+  return input.alert
+    ? alertOnFailure('health', undefined, () => checkHealth(input))
+    : failTyped(() => checkHealth(input));
 }
 
 async function checkHealth(input: HealthCheckInput): Promise<HealthCheckOutput> {

@@ -6,3 +6,5 @@ export { transformsWorkflow } from './transforms.js';
 export { streamConsumerWorkflow } from './stream-consumer.js';
 export { weeklyMaintenanceWorkflow } from './maintenance.js';
 export { backfillChunkWorkflow, backfillWorkflow } from './backfill.js';
+export { scheduledRunWorkflow } from './scheduled.js';
+export { warehouseLockWorkflow } from './warehouse-lock.js';

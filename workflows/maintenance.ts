@@ -1,12 +1,15 @@
-import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { executeChild, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { MaintenanceActivities } from '../activities/maintenance.js';
 import type { ArchiveResult } from '../lib/ops/archive.js';
 import { alertOnFailure } from './alerting.js';
 import { businessDateOf, cairoDate, scheduledStart, tagRun } from './business-date.js';
 import { transformsWorkflow, type TransformsOutput } from './transforms.js';
+import { withWarehouseLock } from './warehouse-lock.js';
 
 export interface MaintenanceInput {
   businessDate?: string;
+  /** The instant the retention counts back from (default: the schedule's time, else the start). */
+  asOf?: string;
   /** Streamed bars older than this many days are archived and deleted (default 360). */
   retentionDays?: number;
 }
@@ -40,13 +43,19 @@ async function runMaintenance(input: MaintenanceInput = {}): Promise<Maintenance
     workflowId: `${runId}-transforms`,
     args: [{ businessDate, fullRefresh: true }],
   });
-  const asOf = (scheduledStart() ?? workflowInfo().startTime).toISOString();
-  const archive = await act.archiveOldStreamedBars({
-    asOf,
-    retentionDays: input.retentionDays ?? 360,
-    runId,
-  });
-  const optimise = await act.optimiseWarehouse();
+  const asOf = input.asOf ?? (scheduledStart() ?? workflowInfo().startTime).toISOString();
+  const archiveAndOptimise = async () => {
+    const archive = await act.archiveOldStreamedBars({
+      asOf,
+      retentionDays: input.retentionDays ?? 360,
+      runId,
+    });
+    return { archive, optimise: await act.optimiseWarehouse() };
+  };
+  // The transforms child takes the warehouse lock itself; archiving and optimising take it here.
+  const { archive, optimise } = patched('warehouse-lock')
+    ? await withWarehouseLock(archiveAndOptimise)
+    : await archiveAndOptimise();
   return {
     businessDate,
     transforms: { built: transforms.built, tests: transforms.tests },

@@ -1,5 +1,6 @@
 import {
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   continueAsNew,
   defineQuery,
@@ -106,7 +107,11 @@ async function runMarketSession(input: MarketSessionInput): Promise<MarketSessio
   setHandler(resumeSignal, () => void (status.paused = false));
   setHandler(pollNowSignal, () => void (pollNow = true));
   setHandler(setSymbolsSignal, (symbols) => void (status.symbols = [...new Set(symbols)]));
-  if (!tradingDate) throw new Error('no trading date: pass tradingDate or start from the schedule');
+  if (!tradingDate)
+    throw ApplicationFailure.nonRetryable(
+      'no trading date: pass tradingDate or start from the schedule',
+      'BadInput',
+    );
 
   const plan = await act.planMarketSession({ date: tradingDate });
   if ('closed' in plan) return { ...status, closed: plan.closed };

@@ -1,10 +1,11 @@
-import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { TransformActivities } from '../activities/transforms.js';
 import type { ModelBuildResult, TestResult } from '../lib/transforms/build.js';
 import type { StreamingFreshness } from '../lib/quality/streaming-freshness.js';
 import { alert, alertOnFailure } from './alerting.js';
 import { businessDateOf, scheduledStart, tagRun } from './business-date.js';
 import { inDependencyOrder, pooled } from './concurrency.js';
+import { withWarehouseLock } from './warehouse-lock.js';
 
 export interface TransformsInput {
   businessDate?: string;
@@ -50,7 +51,6 @@ async function runTransforms(input: TransformsInput = {}): Promise<TransformsOut
       'no business date: pass businessDate or start from the schedule',
       'BadInput',
     );
-  const runId = workflowInfo().workflowId;
   const asOf = input.asOf ?? scheduledStart()?.toISOString();
   const streaming = asOf
     ? await act.checkStreamedDataFreshness({ asOf, hours: 6 })
@@ -65,6 +65,17 @@ async function runTransforms(input: TransformsInput = {}): Promise<TransformsOut
       key: 'streaming:stale',
     });
   }
+  // One writer at a time per warehouse: overlapping transforms and maintenance queue for the lock.
+  if (patched('warehouse-lock')) return withWarehouseLock(() => buildAndTest(input, businessDate, streaming));
+  return buildAndTest(input, businessDate, streaming);
+}
+
+async function buildAndTest(
+  input: TransformsInput,
+  businessDate: string,
+  streaming: TransformsOutput['streaming'],
+): Promise<TransformsOutput> {
+  const runId = workflowInfo().workflowId;
   const models = await act.planTransforms({ select: input.select });
   const limit = input.maxParallel ?? 3;
   const built = await inDependencyOrder(models, limit, (m) =>

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
 import { MODEL_RUNS, TEST_RESULTS } from '../warehouse/schema.js';
 import type { Warehouse } from '../warehouse/types.js';
@@ -160,6 +161,14 @@ async function incrementalPlan(
 }
 
 /**
+ * The table a run writes a model's new version to before publishing it: unique per run, so two
+ * runs never share one (a retry of the same run reuses its own).
+ */
+export function stagingName(model: string, runId: string): string {
+  return `${model}__wap_${createHash('sha256').update(runId).digest('hex').slice(0, 10)}`;
+}
+
+/**
  * Write-audit-publish: builds the model's new version beside the published one, runs its
  * error-severity tests on it, and only then publishes it. A failed audit drops the new version,
  * leaves the old one in place and throws ModelAuditFailedError.
@@ -171,7 +180,8 @@ export async function buildModel(
   opts: { runId: string; businessDate: string; fullRefresh?: boolean },
 ): Promise<ModelBuildResult> {
   const started = performance.now();
-  const wap = `${model.schema}.${model.name}__wap`;
+  const wapName = stagingName(model.name, opts.runId);
+  const wap = `${model.schema}.${wapName}`;
   await wh.execute(`CREATE SCHEMA IF NOT EXISTS ${model.schema}`);
   const plan = opts.fullRefresh ? undefined : await incrementalPlan(wh, project, model);
   if (plan?.kind === 'unchanged') {
@@ -220,7 +230,7 @@ export async function buildModel(
         ? mergeSql(
             { schema: model.schema, name: model.name, key: model.uniqueKey, columns: [] },
             wap,
-            await columnsOf(wh, model.schema, `${model.name}__wap`),
+            await columnsOf(wh, model.schema, wapName),
           )
         : `INSERT INTO ${relationOf(model)} SELECT * FROM ${wap}`,
     );

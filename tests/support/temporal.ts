@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Workflow } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { createRunActivities } from '../../activities/runs.js';
 import { ensureSearchAttributes } from '../../temporal-config/search-attributes.js';
 
 type CreateOptions = {
@@ -46,7 +47,8 @@ const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, er
 
 /**
  * Runs one workflow to its end on a fresh task queue with the given (mock) activities, and returns
- * its result; a failed workflow rejects with WorkflowFailedError.
+ * its result; a failed workflow rejects with WorkflowFailedError. The run activities (warehouse
+ * lock, start-or-attach) are the real ones, on a warehouse of this run's own.
  */
 export async function runWorkflow<W extends Workflow>(
   ctx: { env: TestWorkflowEnvironment; bundle: WorkflowBundle },
@@ -59,7 +61,10 @@ export async function runWorkflow<W extends Workflow>(
     connection: ctx.env.nativeConnection,
     taskQueue,
     workflowBundle: ctx.bundle,
-    activities,
+    activities: {
+      ...createRunActivities({ warehouseKey: `test-${randomUUID()}`, taskQueue }),
+      ...activities,
+    },
   });
   return worker.runUntil(
     ctx.env.client.workflow.execute<W>(workflowType, {

@@ -1,0 +1,66 @@
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
+
+/** A run named by its business key (see workflow-ids.ts). */
+export interface RunRequest {
+  workflowType: string;
+  workflowId: string;
+  taskQueue: string;
+  args: unknown[];
+  searchAttributes?: SearchAttributePair[];
+  /** One line for the Web UI's run list and timeline. */
+  summary?: string;
+}
+
+/**
+ * - started: no run of this key existed (or the last one failed, was cancelled or terminated)
+ * - attached: a run of this key is under way; the caller follows it instead of starting another
+ * - completed: this key already ran to completion; nothing was started
+ */
+export type StartOutcome = 'started' | 'attached' | 'completed';
+
+export interface StartedRun {
+  handle: WorkflowHandle;
+  outcome: StartOutcome;
+}
+
+/**
+ * Starts the run of a business key, or finds it: a run in progress is joined (never a second one
+ * beside it), a failed one is started again, and a completed one is left alone unless `rerun`.
+ */
+export async function startOrAttach(
+  client: Client,
+  req: RunRequest,
+  opts: { rerun?: boolean } = {},
+): Promise<StartedRun> {
+  const asked = Date.now();
+  try {
+    const handle = await client.workflow.start(req.workflowType, {
+      workflowId: req.workflowId,
+      taskQueue: req.taskQueue,
+      args: req.args,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: opts.rerun
+        ? WorkflowIdReusePolicy.ALLOW_DUPLICATE
+        : WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+      typedSearchAttributes: req.searchAttributes,
+      ...(req.summary ? { staticSummary: req.summary } : {}),
+    });
+    // With USE_EXISTING the server hands back the run already under way, which started before we asked.
+    const { startTime } = await handle.describe();
+    return { handle, outcome: startTime.getTime() >= asked - CLOCK_SLACK_MS ? 'started' : 'attached' };
+  } catch (e) {
+    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+    // Only a completed run refuses a new start under ALLOW_DUPLICATE_FAILED_ONLY.
+    return { handle: client.workflow.getHandle(req.workflowId), outcome: 'completed' };
+  }
+}
+
+/** Tolerated difference between this machine's clock and the server's. */
+const CLOCK_SLACK_MS = 2_000;

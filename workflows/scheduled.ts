@@ -1,0 +1,119 @@
+import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { RunActivities } from '../activities/runs.js';
+import { SA } from '../temporal-config/search-attribute-keys.js';
+import { workflowIds, type ScheduledJob } from '../temporal-config/workflow-ids.js';
+import type { RunRequest, StartOutcome } from '../temporal-config/runs.js';
+import { failTyped } from './alerting.js';
+import { cairoDate, scheduledStart, tagRun } from './business-date.js';
+
+export interface ScheduledRunInput {
+  job: ScheduledJob;
+  /** The job's own input (symbols, poll interval, …); the business date comes from the schedule's time. */
+  input?: Record<string, unknown>;
+  /** Prepended to the run's ID (several deployments, or tests, in one namespace). */
+  idPrefix?: string;
+}
+
+export interface ScheduledRunOutput {
+  workflowId: string;
+  /** started: this firing ran the job; attached: it followed a run already under way; completed: the day had run already. */
+  outcome: StartOutcome;
+}
+
+const WORKFLOW_TYPES: Record<ScheduledJob, string> = {
+  'daily-batch': 'dailyBatchWorkflow',
+  transforms: 'transformsWorkflow',
+  'market-session': 'marketSessionWorkflow',
+  maintenance: 'weeklyMaintenanceWorkflow',
+};
+
+/** Cairo wall-clock 'HH:MM' of an instant: the slot of a scheduled transforms run. */
+export function cairoTime(at: Date): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Africa/Cairo',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(at);
+}
+
+/** The run a schedule firing at `at` stands for: its business-key ID and its input. */
+export function scheduledRunRequest(
+  job: ScheduledJob,
+  input: Record<string, unknown>,
+  at: Date,
+  taskQueue: string,
+): RunRequest {
+  const date = cairoDate(at);
+  const asOf = at.toISOString();
+  const common = { workflowType: WORKFLOW_TYPES[job], taskQueue };
+  const attrs = [
+    { key: SA.pipeline, value: job },
+    { key: SA.businessDate, value: date },
+  ];
+  switch (job) {
+    case 'daily-batch':
+      return {
+        ...common,
+        workflowId: workflowIds.dailyBatch(date),
+        args: [{ ...input, businessDate: date, asOf }],
+        searchAttributes: attrs,
+        summary: `daily batch ${date} (scheduled)`,
+      };
+    case 'transforms':
+      return {
+        ...common,
+        workflowId: workflowIds.transforms(date, cairoTime(at)),
+        args: [{ ...input, businessDate: date, asOf }],
+        searchAttributes: attrs,
+        summary: `transforms ${date} ${cairoTime(at)} (scheduled)`,
+      };
+    case 'market-session':
+      return {
+        ...common,
+        workflowId: workflowIds.marketSession(date),
+        args: [{ ...input, tradingDate: date }],
+        searchAttributes: attrs,
+        summary: `market session ${date} (scheduled)`,
+      };
+    case 'maintenance':
+      return {
+        ...common,
+        workflowId: workflowIds.maintenance(date),
+        args: [{ ...input, businessDate: date, asOf }],
+        searchAttributes: attrs,
+        summary: `weekly maintenance ${date} (scheduled)`,
+      };
+  }
+}
+
+const act = proxyActivities<RunActivities>({
+  // Follows the run to its end (a market session lasts the trading day), heartbeating meanwhile.
+  startToCloseTimeout: '24 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute' },
+});
+
+/**
+ * What a schedule starts: names the job's run by its business key (`daily-batch-<date>`, …), then
+ * starts it or, when a manual start of the same key is under way or done, follows that one, so a
+ * day never runs twice and `egx` control commands reach scheduled runs by the same ID. The job's
+ * run alerts on its own failure; this one only reports it.
+ */
+export async function scheduledRunWorkflow(input: ScheduledRunInput): Promise<ScheduledRunOutput> {
+  return failTyped(async () => {
+    const at = scheduledStart() ?? workflowInfo().startTime;
+    const named = scheduledRunRequest(input.job, input.input ?? {}, at, workflowInfo().taskQueue);
+    const request = { ...named, workflowId: `${input.idPrefix ?? ''}${named.workflowId}` };
+    tagRun(input.job, cairoDate(at));
+    try {
+      const r = await act.followRun({ request });
+      return { workflowId: r.workflowId, outcome: r.outcome };
+    } catch (e) {
+      const cause = e instanceof ActivityFailure ? e.cause : e;
+      if (cause instanceof ApplicationFailure && cause.type === 'RunFailed')
+        throw ApplicationFailure.create({ type: 'RunFailed', nonRetryable: true, message: cause.message });
+      throw e;
+    }
+  });
+}
