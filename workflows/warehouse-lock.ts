@@ -41,7 +41,7 @@ const same = (a: LockRequester, b: LockRequester) => a.workflowId === b.workflow
  * One writer at a time on a warehouse: transforms and maintenance runs queue here (first come,
  * first served) and hold the lock while they rebuild models or reorganise storage. A holder that
  * ends without releasing (terminated, timed out) is noticed within a minute and the lock passes on.
- * Ends when nobody has asked for ten minutes; the next request starts it again.
+ * Ends as soon as nobody holds or waits for it; the next request starts it again.
  */
 export async function warehouseLockWorkflow(input: WarehouseLockInput): Promise<void> {
   const state: WarehouseLockState = { holder: input.holder, waiting: [...(input.waiting ?? [])] };
@@ -59,7 +59,7 @@ export async function warehouseLockWorkflow(input: WarehouseLockInput): Promise<
     if (!state.holder) {
       const next = state.waiting.shift();
       if (!next) {
-        if (await condition(() => state.waiting.length > 0, '10 minutes')) continue;
+        // Nobody holds or waits: done. The next request starts the lock again.
         await condition(allHandlersFinished);
         if (state.waiting.length === 0) return;
         continue;

@@ -74,3 +74,8 @@ export async function runWorkflow<W extends Workflow>(
     } as never),
   ) as Promise<Awaited<ReturnType<W>>>;
 }
+
+/** Mock activities plus the real run activities (warehouse lock, start-or-attach) on a warehouse of their own. */
+export function withRunActivities(taskQueue: string, activities: object): object {
+  return { ...createRunActivities({ warehouseKey: `test-${randomUUID()}`, taskQueue }), ...activities };
+}

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
-import { expect, test, vi } from 'vitest';
+import { expect, inject, test, vi } from 'vitest';
+import { followBackfill } from '../../cli/backfill.js';
+import { explainRunFailure } from '../../cli/failures.js';
+import { loadConfig } from '../../lib/config.js';
 import type { AlertActivities } from '../../activities/alerts.js';
 import type { BackfillActivities, BackfillBarsInput, BackfillBarsResult } from '../../activities/backfill.js';
 import type { TransformActivities } from '../../activities/transforms.js';
@@ -14,7 +20,7 @@ import {
   type backfillWorkflow,
   type BackfillProgress,
 } from '../../workflows/backfill.js';
-import { useTimeSkippingWorkflows } from '../support/temporal.js';
+import { useTimeSkippingWorkflows, withRunActivities } from '../support/temporal.js';
 
 const ctx = useTimeSkippingWorkflows(WORKFLOWS_PATH);
 
@@ -44,7 +50,7 @@ async function withWorker<T>(acts: object, work: (taskQueue: string) => Promise<
     connection: ctx.env.nativeConnection,
     taskQueue,
     workflowBundle: ctx.bundle,
-    activities: acts,
+    activities: withRunActivities(taskQueue, acts),
   });
   return worker.runUntil(work(taskQueue));
 }
@@ -150,4 +156,74 @@ test('pause holds new chunks, resume continues, cancel stops starting more and s
   expect(out).toMatchObject({ chunks: 11, done: 4, cancelled: true, transforms: 'not run' });
   expect(acts.backfillBars).toHaveBeenCalledTimes(4);
   expect(acts.buildTransformModel).not.toHaveBeenCalled();
+});
+
+test('a failing chunk fails the backfill (ChunksFailed, naming the chunk and the cause) after the other chunks, with one alert; egx backfill reports it', async () => {
+  const chunks = chunkDates('2016-01-01', '2019-12-31', 365);
+  const bad = chunks[2]!;
+  const acts = activities(async (i) => {
+    if (i.from === bad.from)
+      throw ApplicationFailure.nonRetryable('object store unreachable: connect ECONNREFUSED', 'StoreDown');
+    return { bars: 10, symbols: 2 };
+  });
+  const workflowId = `backfill-fails-${randomUUID()}`;
+  const failure = await withWorker(acts, (taskQueue) =>
+    ctx.env.client.workflow
+      .execute<typeof backfillWorkflow>('backfillWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [{ ...input, from: '2016-01-01', to: '2019-12-31' }],
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+  );
+  expect(failure).toBeInstanceOf(WorkflowFailedError);
+  const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect(cause.type).toBe('ChunksFailed');
+  expect(cause.message).toContain(
+    `1 of ${chunks.length} chunk(s) failed: ${bad.from}..${bad.to}: object store unreachable`,
+  );
+  // The other chunks ran; the models were not rebuilt over a partial load.
+  expect(acts.backfillBars).toHaveBeenCalledTimes(chunks.length);
+  expect(acts.buildTransformModel).not.toHaveBeenCalled();
+  expect(acts.sendAlert).toHaveBeenCalledTimes(1);
+  expect(acts.sendAlert).toHaveBeenCalledWith(
+    expect.objectContaining({ key: 'backfill:failed:ChunksFailed', workflowId }),
+  );
+
+  // What `egx backfill` prints before exiting non-zero: the chain and the run's link.
+  const config = loadConfig({ TEMPORAL_ADDRESS: inject('testServerAddress') });
+  const printed = await followBackfill(config, workflowId, new PassThrough() as unknown as NodeJS.WriteStream)
+    .then(() => 'no error')
+    .catch((e: unknown) => {
+      try {
+        explainRunFailure(`backfill ${workflowId}`, `http://ui/${workflowId}`, e);
+      } catch (explained) {
+        return (explained as Error).message;
+      }
+    });
+  expect(printed).toContain(`backfill ${workflowId} failed:`);
+  expect(printed).toContain(
+    `ChunksFailed: backfill: 1 of ${chunks.length} chunk(s) failed: ${bad.from}..${bad.to}`,
+  );
+  expect(printed).toContain(`run: http://ui/${workflowId}`);
+});
+
+test('bad input fails at once with BadInput, and alerts', async () => {
+  const acts = activities(async () => ({ bars: 1, symbols: 1 }));
+  const failure = await withWorker(acts, (taskQueue) =>
+    ctx.env.client.workflow
+      .execute<typeof backfillWorkflow>('backfillWorkflow', {
+        taskQueue,
+        workflowId: `backfill-bad-${randomUUID()}`,
+        args: [{ ...input, from: '2020-05-01', to: '2020-01-01' }],
+      })
+      .catch((e: unknown) => e),
+  );
+  expect(((failure as WorkflowFailedError).cause as ApplicationFailure).type).toBe('BadInput');
+  expect(acts.backfillBars).not.toHaveBeenCalled();
+  expect(acts.sendAlert).toHaveBeenCalledTimes(1);
 });
