@@ -74,7 +74,10 @@ export async function firstRun(
     const out = await runDailyBatch(config, {
       date: cairoClock(now).date,
       taskQueue: opts.taskQueue,
-      onStarted: (id, url) => log(`[daily-batch] ${id}  ${url}`),
+      onStarted: (id, url, outcome) =>
+        log(
+          `[daily-batch] ${id}${outcome === 'attached' ? ' is already running (scheduled): following it' : outcome === 'completed' ? ' already ran today: its result follows (egx run daily-batch --rerun runs it again)' : ''}  ${url}`,
+        ),
     });
     log(formatDailyBatch(out));
     log(formatMovers(await topMovers(deps.warehouse)));
@@ -130,7 +133,7 @@ async function followDemo(
       client,
       {
         workflowType: 'transformsWorkflow',
-        workflowId: workflowIds.transforms(session.date, 'demo'),
+        workflowId: config.temporal.idPrefix + workflowIds.transforms(session.date, 'demo'),
         taskQueue: opts.taskQueue ?? TASK_QUEUES.pipeline,
         args: [{ businessDate: session.date } satisfies TransformsInput],
         summary: `transforms ${session.date} after the demo replay`,

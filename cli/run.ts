@@ -29,7 +29,7 @@ export async function runDailyBatch(
   const businessDate = opts.date ?? cairoDate(new Date());
   if (!DATE.test(businessDate)) throw new Error(`egx run: --date must be YYYY-MM-DD, got "${businessDate}"`);
   return withClient(config, async (client) => {
-    const workflowId = workflowIds.dailyBatch(businessDate);
+    const workflowId = config.temporal.idPrefix + workflowIds.dailyBatch(businessDate);
     const url = runUrl(config, workflowId);
     const { handle, outcome } = await startOrAttach(
       client,

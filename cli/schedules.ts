@@ -14,6 +14,7 @@ import { ensureSearchAttributes } from '../temporal-config/search-attributes.js'
 const settingsOf = (config: AppConfig, extra: Partial<ScheduleSettings> = {}): ScheduleSettings => ({
   symbols: config.market.symbols,
   pollMinutes: config.market.pollMinutes,
+  ...(config.temporal.idPrefix ? { idPrefix: config.temporal.idPrefix } : {}),
   ...extra,
 });
 

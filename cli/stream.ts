@@ -101,7 +101,8 @@ export function startMarketSession(
   const date = opts.date ?? cairoDate(new Date());
   if (!DATE.test(date)) throw new Error(`egx market: --date must be YYYY-MM-DD, got "${date}"`);
   return withClient(config, async (client) => {
-    const workflowId = opts.demoSpeed ? demoSessionId(date) : marketSessionId(date);
+    const workflowId =
+      config.temporal.idPrefix + (opts.demoSpeed ? demoSessionId(date) : marketSessionId(date));
     // The day's session, scheduled or started by hand, is one run: a second start follows it.
     const { outcome } = await startOrAttach(
       client,
@@ -134,15 +135,15 @@ export function startMarketSession(
  * The market session a control command means: the given day's live session, else its demo
  * replay; without a date, the newest session still running (live or demo), else today's.
  */
-export async function findMarketSession(client: Client, date?: string): Promise<string> {
+export async function findMarketSession(client: Client, date?: string, idPrefix = ''): Promise<string> {
   if (!date) {
     for await (const w of client.workflow.list({
-      query: `WorkflowType = 'marketSessionWorkflow' AND ExecutionStatus = 'Running'`,
+      query: `WorkflowType = 'marketSessionWorkflow' AND ExecutionStatus = 'Running' AND WorkflowId STARTS_WITH '${idPrefix}market-session-'`,
     }))
       return w.workflowId;
     date = cairoDate(new Date());
   }
-  for (const id of [marketSessionId(date), demoSessionId(date)]) {
+  for (const id of [idPrefix + marketSessionId(date), idPrefix + demoSessionId(date)]) {
     try {
       await client.workflow.getHandle(id).describe();
       return id;
@@ -163,7 +164,7 @@ export function controlMarketSession(
   opts: { date?: string; action: MarketAction; symbols?: string[] },
 ): Promise<MarketSessionStatus> {
   return withClient(config, async (client) => {
-    const h = client.workflow.getHandle(await findMarketSession(client, opts.date));
+    const h = client.workflow.getHandle(await findMarketSession(client, opts.date, config.temporal.idPrefix));
     const signal = { pause: 'pause', resume: 'resume', 'poll-now': 'pollNow', symbols: 'setSymbols' }[
       opts.action as Exclude<MarketAction, 'status'>
     ];

@@ -29,6 +29,11 @@ export const DEFAULT_SYMBOLS = [
 export const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().regex(hostPort, 'expected host:port').default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // Prepended to every run's ID: several deployments (or test runs) sharing one namespace.
+  TEMPORAL_ID_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." and "-" only')
+    .default(''),
   // A remote cluster or Temporal Cloud: mTLS client certificate and key (files), a CA bundle, or an API key.
   TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
   TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
@@ -149,6 +154,8 @@ export interface AppConfig {
   temporal: {
     address: string;
     namespace: string;
+    /** Prepended to every run's ID (several deployments or test runs in one namespace). */
+    idPrefix: string;
     uiUrl: string;
     /** Set for a TLS connection (mTLS when cert and key are given). */
     tls?: { certPath?: string; keyPath?: string; caPath?: string };
@@ -239,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
+      idPrefix: e.TEMPORAL_ID_PREFIX,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
       // An API key or a certificate implies TLS; TEMPORAL_TLS=true alone gives TLS with the system CAs.
       tls:

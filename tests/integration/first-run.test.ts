@@ -50,7 +50,8 @@ test('a first start on a Saturday: seeds a synthetic history, runs the daily bat
   expect(movers.length).toBeGreaterThan(0);
   expect(movers.every((m) => m.tradeDate === '2026-11-19')).toBe(true);
 
-  // A second start finds the history in place: nothing is seeded again.
+  // A second start finds the history in place: nothing is seeded again, and the day's batch, which
+  // completed, is not run twice: its result is shown.
   lines.length = 0;
   const again = await firstRun(ctx.config, ctx.deps, {
     now: saturday,
@@ -60,5 +61,11 @@ test('a first start on a Saturday: seeds a synthetic history, runs the daily bat
   });
   await again.demoDone;
   expect(lines.join('\n')).not.toContain('[seed]');
-  expect(lines.join('\n')).toMatch(/files: 0 loaded, 5 unchanged/);
+  const batchId = `${ctx.config.temporal.idPrefix}daily-batch-2026-11-21`;
+  expect(lines.join('\n')).toContain(`${batchId} already ran today`);
+  expect(lines.join('\n')).toMatch(/files: 5 loaded, 0 unchanged/);
+  const runs = ctx.client.workflow.list({ query: `WorkflowId = '${batchId}'` });
+  const executions: string[] = [];
+  for await (const r of runs) executions.push(r.runId);
+  expect(executions).toHaveLength(1);
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig, type AppConfig } from '../../lib/config.js';
@@ -16,6 +17,8 @@ export interface PipelineWorkerContext {
   config: AppConfig;
   deps: WorkerDeps;
   taskQueue: string;
+  /** A client on the test stack's namespace. */
+  client: Client;
 }
 
 /**
@@ -35,7 +38,13 @@ export function usePipelineWorker(name: string, env: Record<string, string> = {}
       LAKE_DIR: join(dir, 'lake'),
       DUCKDB_PATH: join(dir, 'egx.duckdb'),
       DOCS_DIR: join(dir, 'docs'),
+      // Business-key run IDs of this file's own, so reruns against the same server never meet old runs.
+      TEMPORAL_ID_PREFIX: `${name}-${randomUUID().slice(0, 8)}-`,
       ...env,
+    });
+    ctx.client = new Client({
+      connection: await Connection.connect({ address: ctx.config.temporal.address }),
+      namespace: ctx.config.temporal.namespace,
     });
     ctx.deps = await openWorkerDeps(ctx.config);
     native = await connectWorker(ctx.config);
@@ -47,6 +56,7 @@ export function usePipelineWorker(name: string, env: Record<string, string> = {}
     await running;
     await ctx.deps?.close();
     await native?.close();
+    await ctx.client?.connection.close();
   });
   return ctx;
 }
