@@ -1,5 +1,6 @@
 import {
   WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   type Client,
@@ -39,28 +40,34 @@ export async function startOrAttach(
   req: RunRequest,
   opts: { rerun?: boolean } = {},
 ): Promise<StartedRun> {
-  const asked = Date.now();
+  const existing = client.workflow.getHandle(req.workflowId);
+  if ((await statusOf(existing)) === 'RUNNING') return { handle: existing, outcome: 'attached' };
   try {
     const handle = await client.workflow.start(req.workflowType, {
       workflowId: req.workflowId,
       taskQueue: req.taskQueue,
       args: req.args,
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      // Of two starts at the same moment one wins; the other lands below and follows it.
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       workflowIdReusePolicy: opts.rerun
         ? WorkflowIdReusePolicy.ALLOW_DUPLICATE
         : WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       typedSearchAttributes: req.searchAttributes,
       ...(req.summary ? { staticSummary: req.summary } : {}),
     });
-    // With USE_EXISTING the server hands back the run already under way, which started before we asked.
-    const { startTime } = await handle.describe();
-    return { handle, outcome: startTime.getTime() >= asked - CLOCK_SLACK_MS ? 'started' : 'attached' };
+    return { handle, outcome: 'started' };
   } catch (e) {
     if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
-    // Only a completed run refuses a new start under ALLOW_DUPLICATE_FAILED_ONLY.
-    return { handle: client.workflow.getHandle(req.workflowId), outcome: 'completed' };
+    const status = await statusOf(existing);
+    return { handle: existing, outcome: status === 'RUNNING' ? 'attached' : 'completed' };
   }
 }
 
-/** Tolerated difference between this machine's clock and the server's. */
-const CLOCK_SLACK_MS = 2_000;
+async function statusOf(h: WorkflowHandle): Promise<string | undefined> {
+  try {
+    return (await h.describe()).status.name;
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) return undefined;
+    throw e;
+  }
+}

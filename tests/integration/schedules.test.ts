@@ -49,8 +49,10 @@ test('apply creates the schedules, a second apply changes nothing, a changed set
   );
   expect(changed.filter((c) => c.outcome !== 'unchanged')).toEqual([{ id: ids[2], outcome: 'updated' }]);
   const [session] = await Promise.all([client.schedule.getHandle(ids[2]!).describe()]);
+  // Each firing starts the launcher, which runs the job under its business-key ID.
+  expect(session.action.type === 'startWorkflow' && session.action.workflowType).toBe('scheduledRunWorkflow');
   expect(session.action.type === 'startWorkflow' && session.action.args).toEqual([
-    { symbols: ['COMI'], pollMinutes: 5 },
+    { job: 'market-session', input: { symbols: ['COMI'], pollMinutes: 5 }, idPrefix: prefix },
   ]);
 
   // A paused schedule stays paused through an apply, and says so in the list.
