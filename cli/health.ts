@@ -4,8 +4,8 @@ import proto from '@temporalio/proto';
 import type { AppConfig } from '../lib/config.js';
 import { healthProbes } from '../lib/health/probes.js';
 import { timed, type CheckResult } from '../lib/health/report.js';
-import { describeCluster, taskQueuePollers } from '../temporal-config/cluster.js';
-import { runOperationalChecks } from '../activities/health.js';
+import { describeCluster } from '../temporal-config/cluster.js';
+import { runOperationalChecks, workersCheck } from '../activities/health.js';
 import { openWarehouse } from '../lib/adapters.js';
 import type { Warehouse } from '../lib/warehouse/types.js';
 import { connectClient } from '../temporal-config/connection.js';
@@ -35,34 +35,6 @@ async function direct(config: AppConfig, temporal: CheckResult, note: string): P
   } finally {
     await wh?.close();
   }
-}
-
-/**
- * Pollers on the pipeline's task queues: without them nothing runs. Waits up to `waitMs` for them
- * (a worker that has just started registers its pollers one queue at a time).
- */
-async function workersCheck(config: AppConfig, connection: ConnectionLike, waitMs = 0): Promise<CheckResult> {
-  const queues = [
-    { name: TASK_QUEUES.pipeline, kinds: ['workflow', 'activity'] as ('workflow' | 'activity')[] },
-    ...(config.bus === 'kafka' ? [{ name: TASK_QUEUES.stream, kinds: ['activity'] as 'activity'[] }] : []),
-  ];
-  return timed('workers', async () => {
-    const deadline = Date.now() + waitMs;
-    let pollers = await taskQueuePollers(connection, config.temporal.namespace, queues);
-    while (pollers.some((p) => p.pollers === 0) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      pollers = await taskQueuePollers(connection, config.temporal.namespace, queues);
-    }
-    const text = pollers.map((p) => `${p.queue} ${p.kind}: ${p.pollers}`).join(', ');
-    if (pollers.some((p) => p.pollers === 0))
-      throw new Error(
-        `no poller on ${pollers
-          .filter((p) => p.pollers === 0)
-          .map((p) => `${p.queue} (${p.kind})`)
-          .join(', ')}; pollers: ${text} (start one with: npm run worker)`,
-      );
-    return `pollers: ${text}`;
-  });
 }
 
 /** True when some worker polls the pipeline's workflow task queue. */
@@ -107,7 +79,11 @@ export async function runHealth(
     const waitMs = opts.direct ? 0 : (opts.waitForWorkerMs ?? 0);
     const workerUp = await waitForWorker(connection, namespace, waitMs);
     const workers = await workersCheck(config, connection, workerUp ? waitMs : 0);
-    const withWorkers = (run: HealthRun): HealthRun => ({ ...run, results: [...run.results, workers] });
+    // The workflow reports pollers too; this process's check (which waited for them) replaces it.
+    const withWorkers = (run: HealthRun): HealthRun => ({
+      ...run,
+      results: [...run.results.filter((r) => r.component !== 'workers'), workers],
+    });
     if (opts.direct) return withWorkers(await direct(config, temporal, 'checked directly (--direct)'));
     if (!workerUp) {
       return withWorkers(

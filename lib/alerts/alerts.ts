@@ -1,4 +1,5 @@
 import nodemailer from 'nodemailer';
+import { withTimeout } from '../util/timeout.js';
 import { ALERTS } from '../warehouse/schema.js';
 import type { Warehouse } from '../warehouse/types.js';
 
@@ -92,63 +93,142 @@ export function webhookChannel(url: string, timeoutMs = 10_000): AlertChannel {
   };
 }
 
+/** Where a delivery stands: the alert as it went out, and the channels that have it. */
+export interface AlertDelivery {
+  alert: OutgoingAlert;
+  delivered: string[];
+  /** META.ALERTS has yet to record it as sent (false once written, or when it could not be read). */
+  recordPending: boolean;
+}
+
+/** Thrown by raiseAlert when a channel could not deliver; names each such channel and its error. */
+export class AlertNotDeliveredError extends Error {
+  constructor(
+    readonly title: string,
+    readonly failures: { channel: string; error: string }[],
+    readonly delivered: string[],
+  ) {
+    super(
+      `alert "${title}" not delivered: ${failures.map((f) => `${f.channel}: ${f.error}`).join('; ')}` +
+        (delivered.length > 0 ? ` (delivered to ${delivered.join(', ')})` : ''),
+    );
+    this.name = 'AlertNotDeliveredError';
+  }
+}
+
+export interface RaiseAlertDeps {
+  warehouse: Warehouse;
+  channels: AlertChannel[];
+  groupMinutes: number;
+  now?: () => Date;
+  /**
+   * A delivery an earlier attempt began: only the channels that do not have it are tried, with
+   * the same content, and grouping is not decided again.
+   */
+  resume?: AlertDelivery;
+  /** Told after each channel delivers, with the delivery so far (the activity heartbeats it). */
+  onProgress?: (d: AlertDelivery) => void;
+  /** Told when META.ALERTS cannot be read or written; the alert goes out all the same. */
+  onGroupingError?: (what: string, error: Error) => void;
+  /** How long grouping may wait for the warehouse before the alert goes out without it. */
+  groupingTimeoutMs?: number;
+}
+
+type Previous = { SUPPRESSED: number; LAST_SENT_AT: string | null; FIRST_AT: string };
+const parseTs = (t: string) => new Date(`${t.replace(' ', 'T')}Z`);
+
 /**
  * Sends an alert to every channel unless the same problem (key) was sent within the grouping
  * window; then it is only counted, and the next alert that goes out says how often it recurred.
- * State lives in META.ALERTS, so it survives worker restarts.
+ *
+ * Sending comes first: grouping state lives in META.ALERTS and is best-effort, so an alert still
+ * goes out (ungrouped) when the warehouse cannot be read in time. Delivery is per channel: a
+ * channel that fails makes this throw AlertNotDeliveredError naming it, after the others have
+ * delivered; given the progress reported so far (`resume`), a retry sends only to the channels
+ * that do not have it yet.
  */
 export async function raiseAlert(
-  deps: { warehouse: Warehouse; channels: AlertChannel[]; groupMinutes: number; now?: () => Date },
+  deps: RaiseAlertDeps,
   alert: Alert,
 ): Promise<{ sent: string[]; grouped: boolean }> {
-  const now = (deps.now ?? (() => new Date()))();
-  const [prev] = await deps.warehouse.query<{
-    SUPPRESSED: number;
-    LAST_SENT_AT: string | null;
-    FIRST_AT: string;
-  }>(
-    'SELECT SUPPRESSED, CAST(LAST_SENT_AT AS VARCHAR) AS LAST_SENT_AT, CAST(FIRST_AT AS VARCHAR) AS FIRST_AT FROM META.ALERTS WHERE ALERT_KEY = ?',
-    [alert.key],
-  );
-  const lastSent = prev?.LAST_SENT_AT ? Date.parse(`${prev.LAST_SENT_AT.replace(' ', 'T')}Z`) : undefined;
-  const record = (suppressed: number, sentAt: Date | null) =>
-    deps.warehouse.upsert(
-      ALERTS,
-      ['ALERT_KEY', 'TITLE', 'FIRST_AT', 'LAST_AT', 'LAST_SENT_AT', 'SUPPRESSED'],
-      [
-        [
-          alert.key,
-          alert.title,
-          prev ? new Date(`${prev.FIRST_AT.replace(' ', 'T')}Z`) : now,
-          now,
-          sentAt ?? (lastSent ? new Date(lastSent) : null),
-          suppressed,
-        ],
-      ],
-    );
-  if (lastSent !== undefined && now.getTime() - lastSent < deps.groupMinutes * 60_000) {
-    await record((prev?.SUPPRESSED ?? 0) + 1, null);
-    return { sent: [], grouped: true };
-  }
-  const out: OutgoingAlert = {
-    ...alert,
-    at: now.toISOString(),
-    repeats: prev?.SUPPRESSED ?? 0,
-    since: lastSent ? new Date(lastSent).toISOString() : undefined,
+  const wait = deps.groupingTimeoutMs ?? 5_000;
+  const grouping = async <T>(what: string, work: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await withTimeout(work(), wait, `${what} did not answer`);
+    } catch (e) {
+      deps.onGroupingError?.(`alert grouping skipped: ${what} failed`, e as Error);
+      return undefined;
+    }
   };
-  const failures: string[] = [];
-  const sent: string[] = [];
+  const record = (a: OutgoingAlert, prev: Previous | undefined, suppressed: number, sentAt: Date | null) =>
+    grouping('writing META.ALERTS', () =>
+      deps.warehouse.upsert(
+        ALERTS,
+        ['ALERT_KEY', 'TITLE', 'FIRST_AT', 'LAST_AT', 'LAST_SENT_AT', 'SUPPRESSED'],
+        [
+          [
+            a.key,
+            a.title,
+            prev ? parseTs(prev.FIRST_AT) : new Date(a.at),
+            new Date(a.at),
+            sentAt ?? (prev?.LAST_SENT_AT ? parseTs(prev.LAST_SENT_AT) : null),
+            suppressed,
+          ],
+        ],
+      ),
+    );
+
+  const readPrevious = async () => {
+    const rows = await grouping('reading META.ALERTS', () =>
+      deps.warehouse.query<Previous>(
+        'SELECT SUPPRESSED, CAST(LAST_SENT_AT AS VARCHAR) AS LAST_SENT_AT, CAST(FIRST_AT AS VARCHAR) AS FIRST_AT FROM META.ALERTS WHERE ALERT_KEY = ?',
+        [alert.key],
+      ),
+    );
+    return rows && { prev: rows[0] };
+  };
+
+  let state: { prev?: Previous } | undefined;
+  let delivery = deps.resume && { ...deps.resume, delivered: [...deps.resume.delivered] };
+  if (!delivery) {
+    const now = (deps.now ?? (() => new Date()))();
+    state = await readPrevious();
+    const prev = state?.prev;
+    const lastSent = prev?.LAST_SENT_AT ? parseTs(prev.LAST_SENT_AT) : undefined;
+    const out: OutgoingAlert = {
+      ...alert,
+      at: now.toISOString(),
+      repeats: prev?.SUPPRESSED ?? 0,
+      since: lastSent?.toISOString(),
+    };
+    if (lastSent && now.getTime() - lastSent.getTime() < deps.groupMinutes * 60_000) {
+      await record(out, prev, (prev?.SUPPRESSED ?? 0) + 1, null);
+      return { sent: [], grouped: true };
+    }
+    // When the state could not be read, nothing is written: it would reset the counts.
+    delivery = { alert: out, delivered: [], recordPending: state !== undefined };
+  }
+
+  const d = delivery;
+  const failures: { channel: string; error: string }[] = [];
   await Promise.all(
-    deps.channels.map(async (c) => {
-      try {
-        await c.send(out);
-        sent.push(c.name);
-      } catch (e) {
-        failures.push(`${c.name}: ${(e as Error).message}`);
-      }
-    }),
+    deps.channels
+      .filter((c) => !d.delivered.includes(c.name))
+      .map(async (c) => {
+        try {
+          await c.send(d.alert);
+          d.delivered.push(c.name);
+          deps.onProgress?.({ ...d, delivered: [...d.delivered] });
+        } catch (e) {
+          failures.push({ channel: c.name, error: (e as Error).message });
+        }
+      }),
   );
-  if (sent.length > 0 || deps.channels.length === 0) await record(0, now);
-  if (failures.length > 0) throw new Error(`alert "${alert.title}" not delivered: ${failures.join('; ')}`);
-  return { sent, grouped: false };
+  if (d.recordPending && (d.delivered.length > 0 || deps.channels.length === 0)) {
+    state ??= await readPrevious();
+    if (state) d.recordPending = !(await record(d.alert, state.prev, 0, new Date(d.alert.at)));
+    deps.onProgress?.({ ...d, delivered: [...d.delivered] });
+  }
+  if (failures.length > 0) throw new AlertNotDeliveredError(alert.title, failures, d.delivered);
+  return { sent: [...d.delivered], grouped: false };
 }

@@ -10,6 +10,7 @@ import { loadConfig, type AppConfig } from '../../lib/config.js';
 import { PROFILES } from '../../scripts/devstack/profile.js';
 import { down, up } from '../../scripts/devstack/stack.js';
 import { SA } from '../../temporal-config/search-attributes.js';
+import type { HealthCheckOutput } from '../../workflows/health.js';
 import {
   connectWorker,
   createPipelineWorker,
@@ -85,6 +86,15 @@ describe('health check against the real servers', () => {
     const description = await client.workflow.getHandle(run.workflowId!).describe();
     expect(description.status.name).toBe('COMPLETED');
     expect(description.typedSearchAttributes.get(SA.pipeline)).toBe('health');
+    // The workflow reports the pollers itself, so the scheduled run alerts on a queue nobody polls.
+    const own = (await client.workflow.getHandle(run.workflowId!).result()) as HealthCheckOutput;
+    expect(own.results.map((r) => r.component).at(-1)).toBe('workers');
+    expect(own.results.find((r) => r.component === 'workers')).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(
+        /^pollers: egx-pipeline workflow: [1-9]\d*, egx-pipeline activity: [1-9]\d*, egx-stream activity: [1-9]/,
+      ) as unknown,
+    });
   });
 
   test('egx health prints one line per component and exits 0', async () => {

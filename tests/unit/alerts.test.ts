@@ -2,21 +2,33 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { emailChannel, raiseAlert, webhookChannel, type Alert } from '../../lib/alerts/alerts.js';
+import {
+  AlertNotDeliveredError,
+  emailChannel,
+  raiseAlert,
+  webhookChannel,
+  type Alert,
+  type AlertDelivery,
+} from '../../lib/alerts/alerts.js';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
 import { bootstrapWarehouse } from '../../lib/warehouse/schema.js';
+import type { Warehouse } from '../../lib/warehouse/types.js';
 
 let wh: DuckDbWarehouse;
 let smtp: SMTPServer;
 let http: Server;
 const mails: string[] = [];
-const posts: { text: string }[] = [];
+const posts: { text: string; path: string }[] = [];
+/** Requests to /hooks/flaky answer 503 while this is above zero (one fewer each time). */
+let flakyFailures = 0;
 let smtpPort = 0;
 let hookUrl = '';
+let flakyUrl = '';
 
 beforeEach(async () => {
   mails.length = 0;
   posts.length = 0;
+  flakyFailures = 0;
   wh = await openDuckDbWarehouse(':memory:');
   await bootstrapWarehouse(wh);
   smtp = new SMTPServer({
@@ -37,12 +49,18 @@ beforeEach(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      posts.push(JSON.parse(body) as { text: string });
+      if (req.url === '/hooks/flaky' && flakyFailures > 0) {
+        flakyFailures--;
+        res.writeHead(503).end('busy');
+        return;
+      }
+      posts.push({ ...(JSON.parse(body) as { text: string }), path: req.url ?? '' });
       res.writeHead(200).end('ok');
     });
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   hookUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/hooks/egx`;
+  flakyUrl = hookUrl.replace('/hooks/egx', '/hooks/flaky');
 });
 
 afterEach(async () => {
@@ -111,14 +129,106 @@ test('repeats of the same problem are grouped: counted within the window, report
   expect(posts[2]!.text).toContain('Seen 2 more time(s) since 2026-01-14T01:00:00.000Z without a new alert.');
 });
 
-test('a channel that fails is reported, and the others still deliver', async () => {
+const smtpTo = () =>
+  emailChannel({
+    host: '127.0.0.1',
+    port: smtpPort,
+    secure: false,
+    from: 'egx@example.test',
+    to: ['a@example.test'],
+  });
+
+/** A warehouse that is down: every call fails (or, with `hang`, never answers). */
+function downWarehouse(hang = false): Warehouse {
+  const fail = () =>
+    hang ? new Promise<never>(() => {}) : Promise.reject(new Error('IO Error: Could not set lock on file'));
+  return {
+    dialect: 'duckdb',
+    execute: fail,
+    query: fail,
+    bulkInsert: fail,
+    upsert: fail,
+    bootstrap: fail,
+    close: async () => {},
+  };
+}
+
+test('with the warehouse down, the alert still reaches the SMTP server and the webhook, and the grouping failure is told', async () => {
+  const told: string[] = [];
+  const r = await raiseAlert(
+    {
+      warehouse: downWarehouse(),
+      channels: [smtpTo(), webhookChannel(hookUrl)],
+      groupMinutes: 60,
+      onGroupingError: (what, e) => told.push(`${what}: ${e.message}`),
+    },
+    alert,
+  );
+  expect(r).toEqual({ sent: expect.arrayContaining(['email', 'webhook']), grouped: false });
+  expect(mails).toHaveLength(1);
+  expect(posts).toHaveLength(1);
+  expect(posts[0]!.text).toContain('Error: quality gate failed');
+  expect(told).toEqual([
+    'alert grouping skipped: reading META.ALERTS failed: IO Error: Could not set lock on file',
+  ]);
+  // Nothing was recorded: when the warehouse is back, the next alert is not held back.
+  await raiseAlert({ warehouse: wh, channels: [webhookChannel(hookUrl)], groupMinutes: 60 }, alert);
+  expect(posts).toHaveLength(2);
+});
+
+test('a warehouse that does not answer delays the alert by the grouping timeout only', async () => {
+  const t0 = Date.now();
+  const r = await raiseAlert(
+    {
+      warehouse: downWarehouse(true),
+      channels: [webhookChannel(hookUrl)],
+      groupMinutes: 60,
+      groupingTimeoutMs: 300,
+    },
+    alert,
+  );
+  expect(r.sent).toEqual(['webhook']);
+  expect(posts).toHaveLength(1);
+  expect(Date.now() - t0).toBeLessThan(3000);
+});
+
+test('a channel that fails is named with its error, the others deliver once, and a retry sends only to the failed one', async () => {
+  flakyFailures = 1;
+  const progress: AlertDelivery[] = [];
   const deps = {
     warehouse: wh,
-    channels: [webhookChannel(hookUrl), webhookChannel('http://127.0.0.1:9/nothing-listens', 2000)],
+    channels: [smtpTo(), webhookChannel(flakyUrl)],
     groupMinutes: 60,
+    onProgress: (d: AlertDelivery) => progress.push(d),
   };
-  await expect(raiseAlert(deps, alert)).rejects.toThrow(
-    /alert "daily-batch 2026-01-14 failed" not delivered: webhook: /,
+  const err = await raiseAlert(deps, alert).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(AlertNotDeliveredError);
+  expect((err as Error).message).toBe(
+    'alert "daily-batch 2026-01-14 failed" not delivered: webhook: webhook 127.0.0.1:' +
+      `${new URL(flakyUrl).port} answered 503 Service Unavailable (delivered to email)`,
   );
+  expect(mails).toHaveLength(1);
+  expect(posts).toHaveLength(0);
+  const last = progress.at(-1)!;
+  expect(last).toMatchObject({ delivered: ['email'], recordPending: false });
+
+  // The retry (as Temporal runs it, with the progress heartbeated): only the webhook is tried.
+  // Without `resume` the alert would now be grouped away, since META.ALERTS records it as sent.
+  const r = await raiseAlert({ ...deps, resume: last }, alert);
+  expect(r).toEqual({ sent: ['email', 'webhook'], grouped: false });
+  expect(mails).toHaveLength(1);
+  expect(posts).toHaveLength(1);
+  expect(posts[0]!.text).toContain(`When: ${last.alert.at}`);
+  // A later repeat within the window is grouped as before.
+  expect(await raiseAlert(deps, alert)).toEqual({ sent: [], grouped: true });
+  expect(mails).toHaveLength(1);
+  expect(posts).toHaveLength(1);
+});
+
+test('every channel failing: the alert is not recorded as sent, so the next attempt sends it again', async () => {
+  flakyFailures = 1;
+  const deps = { warehouse: wh, channels: [webhookChannel(flakyUrl)], groupMinutes: 60 };
+  await expect(raiseAlert(deps, alert)).rejects.toThrow(/not delivered: webhook: .*503/);
+  expect(await raiseAlert(deps, alert)).toEqual({ sent: ['webhook'], grouped: false });
   expect(posts).toHaveLength(1);
 });

@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import { PIPELINE_METRICS } from '../../activities/metrics.js';
 import { envSchema, loadConfig } from '../../lib/config.js';
-import { composeCommand, hadolintPath } from '../../scripts/deploy-tools.js';
+import { amtoolPath, composeCommand, hadolintPath, promtoolPath } from '../../scripts/deploy-tools.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
@@ -19,6 +21,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   ports?: string[];
   volumes?: string[];
+  tmpfs?: string[];
   restart?: string;
   command?: string[];
 }
@@ -60,6 +63,7 @@ describe('docker-compose.yml', () => {
       'worker-snowflake',
       'schedules',
       'prometheus',
+      'alertmanager',
       'grafana',
     ])
       expect(s, name).toHaveProperty(name);
@@ -150,6 +154,167 @@ describe('docker-compose.yml', () => {
       });
       expect(r.status, `${cmd!.join(' ')} config (${profile}): ${r.stderr}`).toBe(0);
     }
+  });
+});
+
+describe('alerting outside the worker: Prometheus rules and Alertmanager', () => {
+  const run = (exe: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
+    expect(existsSync(exe), `${exe} missing: run scripts/test.sh, which installs it`).toBe(true);
+    const r = spawnSync(exe, args, { cwd: ROOT, encoding: 'utf8', env });
+    return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+  };
+  const rules = parse(read('monitoring/prometheus/alerts.yml')) as {
+    groups: { rules: { alert: string; expr: string }[] }[];
+  };
+  const alerts = rules.groups.flatMap((g) => g.rules);
+
+  test('compose: Prometheus mounts the rules and sends to Alertmanager, which gets the alert settings from .env', () => {
+    const s = compose.services;
+    expect(s.prometheus!.volumes).toContain(
+      './monitoring/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro',
+    );
+    const prom = parse(read('monitoring/prometheus/prometheus.yml')) as {
+      rule_files: string[];
+      alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] };
+    };
+    // Relative to prometheus.yml, which is mounted at /etc/prometheus/prometheus.yml.
+    expect(prom.rule_files).toEqual(['alerts.yml']);
+    expect(prom.alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((c) => c.targets))).toEqual([
+      'alertmanager:9093',
+    ]);
+    const am = s.alertmanager!;
+    expect(am.image).toMatch(/^prom\/alertmanager:v\d+\.\d+\.\d+$/);
+    expect(am.ports).toEqual(['127.0.0.1:9093:9093']);
+    expect(am.volumes).toEqual([
+      './monitoring/alertmanager:/etc/alertmanager:ro',
+      'alertmanager-data:/alertmanager',
+    ]);
+    expect(am.tmpfs).toEqual(['/tmp']);
+    // The same channels as the worker's alerts, from .env; no secret in any file.
+    expect(Object.keys(am.environment ?? {}).sort()).toEqual([
+      'ALERT_EMAIL_FROM',
+      'ALERT_EMAIL_TO',
+      'ALERT_WEBHOOK_URL',
+      'SMTP_HOST',
+      'SMTP_PASSWORD',
+      'SMTP_PORT',
+      'SMTP_USER',
+    ]);
+    for (const [k, v] of Object.entries(am.environment ?? {}))
+      expect(String(v), k).toMatch(/^\$\{[A-Z_]+(:-[^}]*)?\}$/);
+    expect(read('monitoring/alertmanager/alertmanager.yml')).not.toMatch(/api_url|password|smarthost/);
+  });
+
+  test('the rules cover a missing worker, failed and stuck runs, slow task pick-up, consumer lag and dead letters, on metrics the worker serves', () => {
+    expect(alerts.map((a) => a.alert).sort()).toEqual([
+      'EgxActivityScheduleToStartSlow',
+      'EgxConsumerLagging',
+      'EgxDeadLettersGrowing',
+      'EgxTemporalServerDown',
+      'EgxWorkerAbsent',
+      'EgxWorkflowFailed',
+      'EgxWorkflowTaskFailing',
+      'EgxWorkflowTaskScheduleToStartSlow',
+    ]);
+    const pipeline = new Set<string>(Object.values(PIPELINE_METRICS));
+    for (const a of alerts)
+      for (const [name] of a.expr.matchAll(/\begx_[a-z0-9_]+/g))
+        expect(pipeline, `${a.alert} asks for ${name}`).toContain(name);
+  });
+
+  test('promtool accepts the Prometheus configuration and rules, and every alert fires and stays quiet as its unit tests expect', () => {
+    const check = run(promtoolPath(), ['check', 'config', 'monitoring/prometheus/prometheus.yml']);
+    expect(check.out).toMatch(/SUCCESS: 8 rules found/);
+    expect(check.ok, check.out).toBe(true);
+    const unit = run(promtoolPath(), ['test', 'rules', 'monitoring/prometheus/alerts.test.yml']);
+    expect(unit.ok, unit.out).toBe(true);
+    // Each alert is tested both ways.
+    const tests = parse(read('monitoring/prometheus/alerts.test.yml')) as {
+      tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+    };
+    const cases = tests.tests.flatMap((t) => t.alert_rule_test);
+    for (const { alert } of alerts) {
+      expect(
+        cases.some((c) => c.alertname === alert && c.exp_alerts.length > 0),
+        `${alert} fires`,
+      ).toBe(true);
+      expect(
+        cases.some((c) => c.alertname === alert && c.exp_alerts.length === 0),
+        `${alert} quiet`,
+      ).toBe(true);
+    }
+  });
+
+  test('Alertmanager: amtool accepts the configuration as rendered from the environment, with each value kept verbatim', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egx-am-'));
+    const render = (env: Record<string, string>) => {
+      const out = join(dir, `am-${Object.keys(env).length}.yml`);
+      const r = spawnSync(
+        'sh',
+        ['monitoring/alertmanager/render-config.sh', 'monitoring/alertmanager/alertmanager.yml', out],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, ...env },
+        },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const checked = run(amtoolPath(), ['check-config', out]);
+      expect(checked.ok, checked.out).toBe(true);
+      return parse(readFileSync(out, 'utf8')) as {
+        route: { receiver: string };
+        receivers: {
+          name: string;
+          slack_configs?: { api_url: string }[];
+          email_configs?: Record<string, string>[];
+        }[];
+      };
+    };
+    // Nothing configured: one receiver with no channel (alerts show in Alertmanager's UI).
+    expect(render({}).receivers).toEqual([{ name: 'oncall' }]);
+    const password = `p'a"ss$word\\ #x`;
+    const both = render({
+      ALERT_WEBHOOK_URL: 'https://hooks.example.test/services/T0/B0/abc',
+      ALERT_EMAIL_TO: 'oncall@example.test, lead@example.test',
+      ALERT_EMAIL_FROM: 'egx@example.test',
+      SMTP_HOST: 'smtp.example.test',
+      SMTP_PORT: '465',
+      SMTP_USER: 'egx',
+      SMTP_PASSWORD: password,
+    });
+    expect(both.route.receiver).toBe('oncall');
+    expect(both.receivers).toEqual([
+      {
+        name: 'oncall',
+        slack_configs: [{ api_url: 'https://hooks.example.test/services/T0/B0/abc', send_resolved: true }],
+        email_configs: [
+          {
+            to: 'oncall@example.test, lead@example.test',
+            from: 'egx@example.test',
+            smarthost: 'smtp.example.test:465',
+            send_resolved: true,
+            auth_username: 'egx',
+            auth_password: password,
+          },
+        ],
+      },
+    ]);
+    // E-mail without a server is refused when the container starts, naming what is missing.
+    const r = spawnSync(
+      'sh',
+      [
+        'monitoring/alertmanager/render-config.sh',
+        'monitoring/alertmanager/alertmanager.yml',
+        join(dir, 'x.yml'),
+      ],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, ALERT_EMAIL_TO: 'oncall@example.test' },
+      },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('ALERT_EMAIL_TO is set but SMTP_HOST is not');
   });
 });
 
