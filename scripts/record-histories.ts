@@ -180,7 +180,7 @@ async function main(): Promise<void> {
 
   const settle = async (h: WorkflowHandle) => {
     try {
-      return { ok: true as const, value: await h.result() };
+      return { ok: true as const, value: (await h.result()) as unknown };
     } catch (e) {
       return { ok: false as const, error: e as Error };
     }
