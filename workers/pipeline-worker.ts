@@ -42,9 +42,9 @@ export interface WorkerDeps {
 }
 
 /**
- * The workflow code a worker runs: the prebuilt bundle when there is one (the image: no bundling at
- * start, and every worker of one image runs the same bundle), else the workflows folder, bundled by the SDK at start
- * (development).
+ * The workflow code a worker runs: the prebuilt bundle when there is one (the image: no bundling
+ * at start, and every worker of one image runs the same bundle), else the workflows folder,
+ * bundled by the SDK at start (development).
  */
 export function workflowCode(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   return existsSync(WORKFLOW_BUNDLE_PATH)
