@@ -8,8 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { PROJECT_ROOT } from './devstack/profile.js';
+
+// Standalone (the image's build stage copies this file alone): the project root is its parent folder.
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** What the build leaves in `outDir` besides the compiled tree. */
 export const BUNDLE_FILE = 'workflow-bundle.js';
@@ -45,6 +48,6 @@ export async function build(outDir: string, log: (line: string) => void = consol
   );
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   await build(resolve(process.argv[2] ?? join(PROJECT_ROOT, 'dist')));
 }
