@@ -1,11 +1,12 @@
 /** `npm run build` into a temporary folder: the compiled CLI runs, and the compiled worker runs the prebuilt bundle, which replays the committed histories. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { parse } from 'yaml';
 import { loadCommittedHistories } from '../replay/histories.js';
 import '../support/quiet-runtime.js';
 
@@ -47,6 +48,23 @@ test('the build is JavaScript plus the files read at run time, and the compiled 
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/^Usage: egx/);
   expect(r.stdout).toMatch(/^\s+transforms /m);
+});
+
+test('the image and the compose services run files the build writes, with node and no tsx', () => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const commands = [JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[]];
+  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, { image?: string; command?: string[] }>;
+  };
+  for (const svc of Object.values(compose.services))
+    if (svc.image?.startsWith('egx-pipeline-worker:') && svc.command) commands.push(svc.command);
+  expect(commands.length).toBeGreaterThanOrEqual(2);
+  for (const cmd of commands) {
+    expect(cmd[0], cmd.join(' ')).toBe('node');
+    expect(cmd, cmd.join(' ')).not.toContain('tsx');
+    expect(cmd[1], cmd.join(' ')).toMatch(/^dist\/.*\.js$/);
+    expect(existsSync(join(out, cmd[1]!.slice('dist/'.length))), cmd.join(' ')).toBe(true);
+  }
 });
 
 test('the compiled worker runs the prebuilt bundle, and the bundle replays every committed history', async () => {
