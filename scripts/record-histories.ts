@@ -9,6 +9,9 @@
  * the workers register at least once for real (plus cheap failure paths), and writes each
  * history as the JSON `temporal workflow show --output json` gives, with an `index.json` naming
  * each file's workflow ID and type (histories do not carry the ID, and some workflows use it).
+ * Children are found in their parent's history; a run of any other type on the server (started by
+ * another run) is saved as it stands. Exits 1 when a registered workflow type has no history: add
+ * a run of it below.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, Runtime, type Worker } from '@temporalio/worker';
 import { createKafka } from '../lib/bus/kafka.js';
 import { loadConfig } from '../lib/config.js';
 import { seedSyntheticHistory } from '../lib/sources/history-files.js';
@@ -32,6 +35,7 @@ import {
   openWorkerDeps,
 } from '../workers/pipeline-worker.js';
 import { historyToJson } from '../tests/replay/history-json.js';
+import * as registered from '../workflows/index.js';
 
 const EventType = proto.temporal.api.enums.v1.EventType;
 
@@ -129,7 +133,11 @@ async function main(): Promise<void> {
   const runDir = mkdtempSync(join(tmpdir(), 'egx-record-'));
   const profile = await privateProfile(runDir);
   const stackLog = (l: string) => log(`[stack] ${l}`);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Quiet: the runs that fail on purpose would fill the screen (their failures are in the histories).
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+  });
   await install(profile, stackLog, ['temporal', 'kafka']);
   await up(profile, stackLog, ['temporal', 'kafka']);
 
@@ -162,7 +170,8 @@ async function main(): Promise<void> {
     const h = runId ? client.workflow.getHandle(handle.workflowId, runId) : handle;
     const d = await h.describe();
     const history = await h.fetchHistory();
-    const file = `${d.type}--${name}.json`;
+    let file = `${d.type}--${name}.json`;
+    for (let n = 2; recorded.some((r) => r.file === file); n++) file = `${d.type}--${name}-${n}.json`;
     writeFileSync(join(outDir, file), historyToJson(history));
     recorded.push({
       file,
@@ -173,6 +182,29 @@ async function main(): Promise<void> {
       note,
     });
     log(`${file}: ${d.status.name}, ${history.events?.length ?? 0} events`);
+  };
+
+  /** Writes the history of the first child of each type the parent started (IDs from the parent's history, whatever the naming scheme). */
+  const saveChildren = async (parent: WorkflowHandle, label: string): Promise<void> => {
+    const seen = new Set<string>();
+    for (const e of (await parent.fetchHistory()).events ?? []) {
+      const a = e.childWorkflowExecutionStartedEventAttributes;
+      const type = a?.workflowType?.name;
+      const id = a?.workflowExecution?.workflowId;
+      if (!type || !id || seen.has(type)) continue;
+      seen.add(type);
+      await save(`${label}-child`, client.workflow.getHandle(id), `a child of ${parent.workflowId}`);
+    }
+  };
+
+  /** Any run of a type not saved yet (started by another run, not by this script), as it stands. */
+  const saveTheRest = async (): Promise<void> => {
+    const saved = new Set(recorded.map((r) => r.workflowType));
+    for await (const w of client.workflow.list()) {
+      if (saved.has(w.type)) continue;
+      saved.add(w.type);
+      await save('seen', client.workflow.getHandle(w.workflowId, w.runId), 'started by another run');
+    }
   };
 
   const start = (type: string, workflowId: string, args: unknown[] = []) =>
@@ -227,11 +259,7 @@ async function main(): Promise<void> {
     ]);
     await settle(batch);
     await save('ok', batch, 'load, quality gate, transforms child, cleanup');
-    await save(
-      'daily-batch-child',
-      client.workflow.getHandle(`${batch.workflowId}-transforms`),
-      'the daily batch child',
-    );
+    await saveChildren(batch, 'daily-batch');
     // The newest price is weeks older than this business date: the quality gate fails the run.
     const stale = await start('dailyBatchWorkflow', 'rec-daily-batch-2027-01-15', [
       { businessDate: '2027-01-15' },
@@ -299,16 +327,7 @@ async function main(): Promise<void> {
     ]);
     await settle(backfill);
     await save('ok', backfill, 'two chunks as children, then the transforms child');
-    await save(
-      'ok',
-      client.workflow.getHandle(`${backfill.workflowId}-2026-11-01`),
-      'one chunk of the backfill',
-    );
-    await save(
-      'backfill-child',
-      client.workflow.getHandle(`${backfill.workflowId}-transforms`),
-      'the backfill transforms child (full refresh)',
-    );
+    await saveChildren(backfill, 'backfill');
     const cancelled = await start('backfillWorkflow', 'rec-backfill-cancelled', [
       { from: '2026-10-01', to: '2026-10-06', symbols: ['COMI'], chunkDays: 1, parallel: 1 },
     ]);
@@ -335,11 +354,7 @@ async function main(): Promise<void> {
     ]);
     await settle(maintenance);
     await save('ok', maintenance, 'transforms child, archive of old streamed bars, optimise');
-    await save(
-      'maintenance-child',
-      client.workflow.getHandle(`${maintenance.workflowId}-transforms`),
-      'the maintenance transforms child (full refresh)',
-    );
+    await saveChildren(maintenance, 'maintenance');
 
     // Kafka stopped: the health check fails and alerts.
     workers[1]!.shutdown();
@@ -351,6 +366,8 @@ async function main(): Promise<void> {
     await settle(healthDown);
     await save('kafka-down', healthDown, 'Kafka stopped: HealthCheckFailed and an alert');
 
+    await saveTheRest();
+
     const index: HistorySetIndex = {
       recordedAt: new Date().toISOString(),
       commit: gitCommit(),
@@ -359,6 +376,14 @@ async function main(): Promise<void> {
     };
     writeFileSync(join(outDir, 'index.json'), JSON.stringify(index, null, 2) + '\n');
     log(`${recorded.length} histories written to ${relative(process.cwd(), outDir) || '.'}`);
+    const types = new Set(recorded.map((r) => r.workflowType));
+    const missing = Object.keys(registered).filter((t) => !types.has(t));
+    if (missing.length > 0) {
+      console.error(
+        `no history of ${missing.join(', ')}: add a run of each to scripts/record-histories.ts (the replay test requires one)`,
+      );
+      process.exitCode = 1;
+    }
   } finally {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await Promise.allSettled(running);
