@@ -356,6 +356,20 @@ async function main(): Promise<void> {
     await save('ok', maintenance, 'transforms child, archive of old streamed bars, optimise');
     await saveChildren(maintenance, 'maintenance');
 
+    // What a schedule starts, when the workers register it: a launcher that starts or follows the
+    // job's run by its business key (started here without a schedule: today's date).
+    if ('scheduledRunWorkflow' in registered) {
+      const launcher = await start('scheduledRunWorkflow', 'rec-scheduled-transforms', [
+        { job: 'transforms', idPrefix: 'rec-scheduled-' },
+      ]);
+      await settle(launcher);
+      await save(
+        'transforms',
+        launcher,
+        'a scheduled transforms run: starts the run by its business key and follows it',
+      );
+    }
+
     // Kafka stopped: the health check fails and alerts.
     workers[1]!.shutdown();
     await running[1];
