@@ -8,6 +8,15 @@ export default defineConfig({
     projects: [
       { test: { ...shared, name: 'unit', include: ['tests/unit/**/*.test.ts'], testTimeout: 10_000 } },
       {
+        // Committed histories replayed against the workflow code: no server.
+        test: {
+          ...shared,
+          name: 'replay',
+          include: ['tests/replay/**/*.test.ts'],
+          setupFiles: ['tests/support/quiet-runtime.ts'],
+        },
+      },
+      {
         test: {
           ...shared,
           name: 'workflows',

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createAlertActivities } from '../activities/alerts.js';
@@ -20,7 +21,13 @@ import type { Warehouse } from '../lib/warehouse/types.js';
 import { connectNative } from '../temporal-config/connection.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+// Compiled (dist/workers/pipeline-worker.js) or run from the sources through tsx.
+const compiled = import.meta.url.endsWith('.js');
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`../workflows/index.${compiled ? 'js' : 'ts'}`, import.meta.url),
+);
+/** The prebuilt workflow bundle `npm run build` writes beside the compiled code (dist/workflow-bundle.js). */
+export const WORKFLOW_BUNDLE_PATH = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
 export const TRANSFORMS_DIR = fileURLToPath(new URL('../transforms', import.meta.url));
 
 /** The stores a worker process opens once and shares between its workers (a DuckDB file has one writer process). */
@@ -33,6 +40,17 @@ export interface WorkerDeps {
   sink: BarSink;
   /** Closes the warehouse and the publisher's connection, after the workers have stopped. */
   close(): Promise<void>;
+}
+
+/**
+ * The workflow code a worker runs: the prebuilt bundle when there is one (the image: no bundling
+ * at start, and every worker of one image runs the same bundle), else the workflows folder,
+ * bundled by the SDK at start (development).
+ */
+export function workflowCode(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  return existsSync(WORKFLOW_BUNDLE_PATH)
+    ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
+    : { workflowsPath: WORKFLOWS_PATH };
 }
 
 export async function openWorkerDeps(config: AppConfig): Promise<WorkerDeps> {
@@ -71,7 +89,7 @@ export async function createPipelineWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
+    ...workflowCode(),
     activities: {
       ...createHealthActivities(config, { warehouse }),
       ...createBatchActivities({ store, warehouse, artifactsDir: config.artifactsDir }),

@@ -85,7 +85,7 @@ describe('docker-compose.yml', () => {
     expect(s.temporal!.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
     expect(s.kafka!.environment).toMatchObject({ KAFKA_PROCESS_ROLES: 'broker,controller' });
     expect(s['minio-init']!.depends_on).toEqual({ minio: { condition: 'service_healthy' } });
-    expect(s.schedules!.command).toEqual(['node', '--import', 'tsx', 'cli/egx.ts', 'schedules', 'apply']);
+    expect(s.schedules!.command).toEqual(['node', 'dist/cli/egx.js', 'schedules', 'apply']);
     expect(s.worker!.profiles).toEqual(['duckdb']);
     expect(s['worker-snowflake']!.profiles).toEqual(['snowflake']);
   });
