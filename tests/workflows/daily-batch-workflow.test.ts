@@ -1,7 +1,10 @@
 import type { AlertActivities } from '../../activities/alerts.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
 import { describe, expect, test, vi } from 'vitest';
 import type { BatchActivities } from '../../activities/batch.js';
 import type { HealthActivities } from '../../activities/health.js';
@@ -10,7 +13,7 @@ import type { FileLoadResult } from '../../lib/ingest/load-file.js';
 import type { QualityCheckResult } from '../../lib/quality/gate.js';
 import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.js';
 import type { dailyBatchWorkflow, DailyBatchInput } from '../../workflows/daily-batch.js';
-import { runWorkflow, useTimeSkippingWorkflows } from '../support/temporal.js';
+import { runWorkflow, useTimeSkippingWorkflows, withRunActivities } from '../support/temporal.js';
 
 const ctx = useTimeSkippingWorkflows(WORKFLOWS_PATH);
 
@@ -195,5 +198,42 @@ describe('dailyBatchWorkflow', () => {
     const err = await run(acts, {}).catch((e: unknown) => e);
     expect(((err as WorkflowFailedError).cause as ApplicationFailure).type).toBe('BadInput');
     expect(acts.listNewBatchFiles).not.toHaveBeenCalled();
+  });
+
+  test('a cancelled run stops its file load and records itself as cancelled, never left running', async () => {
+    let loading!: () => void;
+    const started = new Promise<void>((r) => (loading = r));
+    const acts = activities(['batch/prices/BIG.csv'], {
+      loadBatchFile: vi.fn(async () => {
+        const ctx = Context.current();
+        loading();
+        for (;;) {
+          ctx.heartbeat();
+          await ctx.sleep(100);
+        }
+      }),
+    });
+    const taskQueue = `batch-cancel-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: ctx.env.nativeConnection,
+      taskQueue,
+      workflowBundle: ctx.bundle,
+      activities: withRunActivities(taskQueue, acts),
+      maxHeartbeatThrottleInterval: '100 milliseconds',
+    });
+    const err = await worker.runUntil(async () => {
+      const handle = await ctx.env.client.workflow.start<typeof dailyBatchWorkflow>('dailyBatchWorkflow', {
+        taskQueue,
+        workflowId: `batch-cancel-${randomUUID()}`,
+        args: [{ businessDate: '2026-01-14' }],
+      });
+      await started;
+      await handle.cancel();
+      return handle.result().catch((e: unknown) => e);
+    });
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect(acts.recordRun).toHaveBeenLastCalledWith(expect.objectContaining({ status: 'cancelled' }));
+    expect(acts.runQualityGate).not.toHaveBeenCalled();
+    expect(acts.sendAlert).not.toHaveBeenCalled();
   });
 });

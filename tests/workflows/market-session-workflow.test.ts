@@ -1,5 +1,7 @@
 import type { AlertActivities } from '../../activities/alerts.js';
 import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, test, vi } from 'vitest';
 import type { MarketActivities } from '../../activities/market.js';
@@ -241,6 +243,18 @@ describe('marketSessionWorkflow', () => {
     const total = timers.reduce((a, b) => a + b, 0);
     expect(total).toBeGreaterThanOrEqual(255_000);
     expect(total).toBeLessThan(300_000);
+  });
+
+  test('without a trading date (not scheduled, none given) the run fails at once as BadInput', async () => {
+    const { acts } = activities();
+    const err = await runWorkflow<typeof marketSessionWorkflow>(
+      ctx,
+      'marketSessionWorkflow',
+      [{ symbols: ['COMI'] }],
+      acts,
+    ).catch((e: unknown) => e);
+    expect(((err as WorkflowFailedError).cause as ApplicationFailure).type).toBe('BadInput');
+    expect(acts.planMarketSession).not.toHaveBeenCalled();
   });
 
   test('a closed day completes at once, saying why, without polling', async () => {
