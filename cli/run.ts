@@ -2,12 +2,11 @@ import { Client, WorkflowFailedError } from '@temporalio/client';
 import { connectClient } from '../temporal-config/connection.js';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AppConfig } from '../lib/config.js';
+import { parseBusinessDate } from '../lib/util/dates.js';
 import { SA } from '../temporal-config/search-attributes.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
 import { cairoDate } from '../workflows/business-date.js';
 import type { DailyBatchOutput, dailyBatchWorkflow } from '../workflows/daily-batch.js';
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Starts `dailyBatchWorkflow` for a business date (default: today in Cairo), waits, and returns its output. */
 export async function runDailyBatch(
@@ -20,7 +19,7 @@ export async function runDailyBatch(
   },
 ): Promise<DailyBatchOutput> {
   const businessDate = opts.date ?? cairoDate(new Date());
-  if (!DATE.test(businessDate)) throw new Error(`egx run: --date must be YYYY-MM-DD, got "${businessDate}"`);
+  parseBusinessDate(businessDate, 'egx run --date');
   const connection = await connectClient(config);
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace });

@@ -2,6 +2,8 @@ import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { withClient } from '../temporal-config/connection.js';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { AppConfig } from '../lib/config.js';
+import { parseSymbolList } from '../lib/market/symbol.js';
+import { parseBusinessDate } from '../lib/util/dates.js';
 import type { ConsumeProgress } from '../lib/stream/consumer.js';
 import { SA } from '../temporal-config/search-attributes.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
@@ -10,7 +12,6 @@ import type { MarketSessionStatus, marketSessionWorkflow } from '../workflows/ma
 import type { StreamTotals, streamConsumerWorkflow } from '../workflows/stream-consumer.js';
 
 export const STREAM_CONSUMER_ID = 'egx-stream-consumer';
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 const uiLink = (config: AppConfig, id: string) =>
   `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${id}`;
@@ -97,7 +98,7 @@ export function startMarketSession(
   opts: { date?: string; taskQueue?: string; demoSpeed?: number },
 ): Promise<{ workflowId: string; url: string }> {
   const date = opts.date ?? cairoDate(new Date());
-  if (!DATE.test(date)) throw new Error(`egx market: --date must be YYYY-MM-DD, got "${date}"`);
+  parseBusinessDate(date, 'egx market --date');
   return withClient(config, async (client) => {
     const workflowId = opts.demoSpeed ? demoSessionId(date) : marketSessionId(date);
     await client.workflow.start<typeof marketSessionWorkflow>('marketSessionWorkflow', {
@@ -128,15 +129,16 @@ export function controlMarketSession(
   config: AppConfig,
   opts: { date?: string; action: MarketAction; symbols?: string[] },
 ): Promise<MarketSessionStatus> {
-  const date = opts.date ?? cairoDate(new Date());
+  const date = parseBusinessDate(opts.date ?? cairoDate(new Date()), 'egx market --date');
+  const symbols = opts.action === 'symbols' && opts.symbols ? parseSymbolList(opts.symbols) : undefined;
   return withClient(config, async (client) => {
     const h = client.workflow.getHandle(marketSessionId(date));
     const signal = { pause: 'pause', resume: 'resume', 'poll-now': 'pollNow', symbols: 'setSymbols' }[
       opts.action as Exclude<MarketAction, 'status'>
     ];
     if (opts.action === 'symbols') {
-      if (!opts.symbols?.length) throw new Error('egx market symbols: give the tickers, e.g. COMI,ETEL');
-      await h.signal(signal, opts.symbols);
+      if (!symbols) throw new Error('egx market symbols: give the tickers, e.g. COMI,ETEL');
+      await h.signal(signal, symbols);
     } else if (signal) await h.signal(signal);
     const d = await h.describe();
     return d.status.name === 'RUNNING'
