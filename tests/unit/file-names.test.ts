@@ -150,4 +150,16 @@ describe('symbols taken from file names', () => {
       },
     ]);
   });
+
+  test('a listed key no store accepts (written by another tool) is reported by name, not loaded or retried', async () => {
+    const r = await loadFiles({ store, warehouse: wh }, ['batch/prices/../COMI.csv'], { runId: 'names-5' });
+    expect(r).toEqual([
+      expect.objectContaining({
+        key: 'batch/prices/../COMI.csv',
+        rowsLoaded: 0,
+        error: expect.stringContaining('the part ".." points outside the store or its prefix'),
+      }),
+    ]);
+    expect(await count('SELECT COUNT(*) AS N FROM META.LOADED_FILES')).toBe(0);
+  });
 });
