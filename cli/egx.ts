@@ -141,7 +141,7 @@ program
   .description(
     "a trading day's polling: start, status, pause, resume, poll-now, or symbols COMI,ETEL (replace the tracked symbols)",
   )
-  .argument('<action>')
+  .argument('<action>', 'start, status, pause, resume, poll-now or symbols')
   .argument('[symbols]', 'for symbols: the new tickers, comma-separated', symbolListArg)
   .option('--date <YYYY-MM-DD>', 'trading date (default: today in Africa/Cairo)', businessDateArg)
   .action(async (action: string, symbols: string[] | undefined, opts: { date?: string }) => {
