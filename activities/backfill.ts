@@ -1,7 +1,11 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { loadFiles } from '../lib/ingest/load-many.js';
 import { activityMetrics, recordLoads } from './metrics.js';
+import { backfillPriceKey } from '../lib/lake/keys.js';
 import type { ObjectStore } from '../lib/lake/types.js';
+import { assertSymbols, SymbolInvalidError } from '../lib/market/symbol.js';
+import { BusinessDateInvalidError, parseBusinessDate } from '../lib/util/dates.js';
 import { writeDailyHistory } from '../lib/sources/history-files.js';
 import type { MarketSource } from '../lib/sources/types.js';
 import type { Warehouse } from '../lib/warehouse/types.js';
@@ -21,8 +25,30 @@ export interface BackfillBarsResult {
   quarantined: number;
 }
 
-/** Where a backfill chunk's history files land: beside the other batch price files, one folder per chunk. */
-export const backfillKey = (from: string, symbol: string) => `batch/prices/backfill/${from}/${symbol}.csv`;
+/**
+ * Where a backfill chunk's history files land: beside the other batch price files, one folder per
+ * chunk. Checked: a symbol that is not a ticker or a date that is not a date throws, so no input
+ * can produce a key outside `batch/prices/backfill/`.
+ */
+export const backfillKey = backfillPriceKey;
+
+/** Bad tickers or dates in a chunk's input: no retry can fix them. */
+function checkInput(input: BackfillBarsInput): void {
+  try {
+    assertSymbols(input.symbols);
+    parseBusinessDate(input.from, 'from');
+    parseBusinessDate(input.to, 'to');
+  } catch (e) {
+    if (e instanceof SymbolInvalidError || e instanceof BusinessDateInvalidError)
+      throw ApplicationFailure.create({
+        message: `backfill chunk: ${e.message}`,
+        type: 'BadInput',
+        nonRetryable: true,
+        cause: e,
+      });
+    throw e;
+  }
+}
 
 /**
  * The backfill's work for one chunk: daily bars from the market source are written as history
@@ -36,6 +62,7 @@ export function createBackfillActivities(deps: {
 }) {
   return {
     async backfillBars(input: BackfillBarsInput): Promise<BackfillBarsResult> {
+      checkInput(input);
       const ctx = Context.current();
       const written = await writeDailyHistory({
         ...deps,

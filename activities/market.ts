@@ -1,6 +1,9 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { BarMessage, Interval } from '../lib/bus/message.js';
 import { egxCalendar } from '../lib/market/calendar.js';
+import { symbolProblem, SymbolInvalidError } from '../lib/market/symbol.js';
+import { businessDateProblem } from '../lib/util/dates.js';
 import { activityMetrics } from './metrics.js';
 import { sessionPlan, type SessionPlan } from '../lib/market/session.js';
 import type { MarketSource } from '../lib/sources/types.js';
@@ -44,10 +47,21 @@ export function createMarketActivities({
     },
 
     async planMarketSession(input: { date: string }): Promise<SessionPlan> {
+      const bad = businessDateProblem(input.date);
+      if (bad)
+        throw ApplicationFailure.create({
+          message: `market session: trading date ${JSON.stringify(input.date)} is not a valid date. ${bad}`,
+          type: 'BadInput',
+          nonRetryable: true,
+        });
       return sessionPlan(input.date, egxCalendar());
     },
 
-    /** Fetches every symbol's bars in [from, to) and publishes them; one symbol failing does not fail the poll. */
+    /**
+     * Fetches every symbol's bars in [from, to) and publishes them; one symbol failing does not fail
+     * the poll. A symbol that is not a ticker (say, from a setSymbols signal another client sent)
+     * is never passed to the source: it fails with the schema's reason, and the session alerts on it.
+     */
     async pollMarket(input: {
       symbols: string[];
       interval: Interval;
@@ -59,6 +73,12 @@ export function createMarketActivities({
       let bars = 0;
       await Promise.all(
         input.symbols.map(async (symbol) => {
+          const problem = symbolProblem(symbol);
+          if (problem) {
+            failed.push({ symbol: String(symbol), reason: new SymbolInvalidError(symbol, problem).message });
+            metrics.polls.add(1, { symbol: 'invalid', result: 'failed' });
+            return;
+          }
           try {
             const got = await source.fetchBars({
               symbols: [symbol],

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import cliProgress from 'cli-progress';
 import type { AppConfig } from '../lib/config.js';
+import { parseSymbolList } from '../lib/market/symbol.js';
+import { parseBusinessDate } from '../lib/util/dates.js';
 import { withClient } from '../temporal-config/connection.js';
 import { SA } from '../temporal-config/search-attribute-keys.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
@@ -19,8 +21,6 @@ export interface BackfillRequest {
   salt?: string;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 /** The same request always gets the same workflow ID: starting it again joins the running one, or reruns only what is unfinished. */
 export function backfillId(r: BackfillRequest): string {
   const what = createHash('sha256')
@@ -32,23 +32,19 @@ export function backfillId(r: BackfillRequest): string {
 
 export function parseBackfillRequest(
   config: AppConfig,
-  opts: { from?: string; to?: string; symbols?: string; steps?: string; force?: boolean },
+  opts: { from?: string; to?: string; symbols?: string | string[]; steps?: string; force?: boolean },
 ): BackfillRequest {
-  if (!opts.from || !DATE.test(opts.from))
-    throw new Error(`egx backfill: --from must be YYYY-MM-DD, got "${opts.from ?? ''}"`);
-  if (!opts.to || !DATE.test(opts.to))
-    throw new Error(`egx backfill: --to must be YYYY-MM-DD, got "${opts.to ?? ''}"`);
+  if (!opts.from) throw new Error('egx backfill: give --from YYYY-MM-DD');
+  if (!opts.to) throw new Error('egx backfill: give --to YYYY-MM-DD');
+  parseBusinessDate(opts.from, 'egx backfill --from');
+  parseBusinessDate(opts.to, 'egx backfill --to');
   if (opts.to < opts.from) throw new Error(`egx backfill: --to ${opts.to} is before --from ${opts.from}`);
   const steps = (opts.steps ?? 'load,transforms').split(',').map((s) => s.trim());
   const bad = steps.filter((s) => s !== 'load' && s !== 'transforms');
   if (bad.length)
     throw new Error(`egx backfill: unknown step(s) ${bad.join(', ')} (expected load, transforms)`);
-  const symbols = opts.symbols
-    ? opts.symbols
-        .split(',')
-        .map((s) => s.trim().toUpperCase())
-        .filter(Boolean)
-    : config.market.symbols;
+  // The one ticker schema: `../../COMI` or `CОMI` (Cyrillic О) never reaches a workflow or an object key.
+  const symbols = opts.symbols ? parseSymbolList(opts.symbols) : config.market.symbols;
   return {
     from: opts.from,
     to: opts.to,

@@ -31,6 +31,7 @@ import {
   parseBackfillRequest,
   startBackfill,
 } from './backfill.js';
+import { businessDateArg, symbolListArg } from './options.js';
 import { runTransforms } from './transforms.js';
 import { explainRunFailure, RunFailedError } from './failures.js';
 import { cairoDate } from '../workflows/business-date.js';
@@ -84,7 +85,7 @@ program
 program
   .command('run <pipeline>')
   .description('start a pipeline workflow and wait for it: daily-batch')
-  .option('--date <YYYY-MM-DD>', 'business date (default: today in Africa/Cairo)')
+  .option('--date <YYYY-MM-DD>', 'business date (default: today in Africa/Cairo)', businessDateArg)
   .option('--force', 'reload every batch file, not only new or changed ones')
   .option('--rerun', 'run the day again even if it already completed')
   .action(async (pipeline: string, opts: { date?: string; force?: boolean; rerun?: boolean }) => {
@@ -110,7 +111,11 @@ program
     'run (build with write-audit-publish, then test), test, or docs (generate the model docs site), without Temporal',
   )
   .option('--select <models...>', 'model names; name+ adds everything downstream')
-  .option('--date <YYYY-MM-DD>', 'business date for freshness tests (default: today in Africa/Cairo)')
+  .option(
+    '--date <YYYY-MM-DD>',
+    'business date for freshness tests (default: today in Africa/Cairo)',
+    businessDateArg,
+  )
   .option('--full-refresh', 'rebuild incremental models from all their input')
   .action(async (action: string, opts: { select?: string[]; date?: string; fullRefresh?: boolean }) => {
     if (action !== 'run' && action !== 'test' && action !== 'docs') {
@@ -142,12 +147,14 @@ program
   });
 
 program
-  .command('market <action> [symbols]')
+  .command('market')
   .description(
     "a trading day's polling: start, status, pause, resume, poll-now, or symbols COMI,ETEL (replace the tracked symbols)",
   )
-  .option('--date <YYYY-MM-DD>', 'trading date (default: today in Africa/Cairo)')
-  .action(async (action: string, symbols: string | undefined, opts: { date?: string }) => {
+  .argument('<action>', 'start, status, pause, resume, poll-now or symbols')
+  .argument('[symbols]', 'for symbols: the new tickers, comma-separated', symbolListArg)
+  .option('--date <YYYY-MM-DD>', 'trading date (default: today in Africa/Cairo)', businessDateArg)
+  .action(async (action: string, symbols: string[] | undefined, opts: { date?: string }) => {
     const config = loadConfig();
     if (action === 'start') {
       const date = opts.date ?? cairoDate(new Date());
@@ -170,7 +177,7 @@ program
     const status = await controlMarketSession(config, {
       ...opts,
       action: action as MarketAction,
-      symbols: symbols?.split(',').map((x) => x.trim().toUpperCase()),
+      symbols,
     });
     console.log(formatMarketStatus(status));
   });
@@ -180,8 +187,8 @@ program
   .description(
     'apply (create or update the pipeline schedules, printing what changed), list, pause|unpause|trigger <id>, backfill <id> --from --to',
   )
-  .option('--from <YYYY-MM-DD>', 'backfill: first Cairo date')
-  .option('--to <YYYY-MM-DD>', 'backfill: last Cairo date')
+  .option('--from <YYYY-MM-DD>', 'backfill: first Cairo date', businessDateArg)
+  .option('--to <YYYY-MM-DD>', 'backfill: last Cairo date', businessDateArg)
   .option('--note <text>', 'pause/unpause: why (shown in the Web UI)')
   .action(
     async (action: string, id: string | undefined, opts: { from?: string; to?: string; note?: string }) => {
@@ -217,9 +224,9 @@ program
   .description(
     'load a date range into the pipeline (chunks in parallel, then a full rebuild), with a live progress bar; pause|resume|cancel <id> a running one',
   )
-  .option('--from <YYYY-MM-DD>', 'first Cairo date')
-  .option('--to <YYYY-MM-DD>', 'last Cairo date')
-  .option('--symbols <A,B>', 'symbols (default: EGX_SYMBOLS)')
+  .option('--from <YYYY-MM-DD>', 'first Cairo date', businessDateArg)
+  .option('--to <YYYY-MM-DD>', 'last Cairo date', businessDateArg)
+  .option('--symbols <A,B>', 'tickers, comma-separated (default: EGX_SYMBOLS)', symbolListArg)
   .option('--steps <steps>', 'load,transforms (default both)')
   .option('--detach', 'start it and return at once with the workflow ID')
   .option('--force', 'load every chunk again, even those an earlier run of the same backfill finished')
@@ -230,7 +237,7 @@ program
       opts: {
         from?: string;
         to?: string;
-        symbols?: string;
+        symbols?: string[];
         steps?: string;
         detach?: boolean;
         force?: boolean;

@@ -3,12 +3,11 @@ import { withClient } from '../temporal-config/connection.js';
 import { startOrAttach, type StartOutcome } from '../temporal-config/runs.js';
 import { workflowIds } from '../temporal-config/workflow-ids.js';
 import { explainRunFailure } from './failures.js';
+import { parseBusinessDate } from '../lib/util/dates.js';
 import { SA } from '../temporal-config/search-attributes.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
 import { cairoDate } from '../workflows/business-date.js';
 import type { DailyBatchInput, DailyBatchOutput } from '../workflows/daily-batch.js';
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
  * Runs the daily batch of a business date (default: today in Cairo) under its business-key ID
@@ -27,7 +26,7 @@ export async function runDailyBatch(
   },
 ): Promise<DailyBatchOutput & { outcome: StartOutcome }> {
   const businessDate = opts.date ?? cairoDate(new Date());
-  if (!DATE.test(businessDate)) throw new Error(`egx run: --date must be YYYY-MM-DD, got "${businessDate}"`);
+  parseBusinessDate(businessDate, 'egx run --date');
   return withClient(config, async (client) => {
     const workflowId = config.temporal.idPrefix + workflowIds.dailyBatch(businessDate);
     const url = runUrl(config, workflowId);

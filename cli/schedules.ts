@@ -1,5 +1,6 @@
 import { ScheduleOverlapPolicy, type Connection } from '@temporalio/client';
 import type { AppConfig } from '../lib/config.js';
+import { parseBusinessDate } from '../lib/util/dates.js';
 import { cairoMidnight } from '../lib/market/calendar.js';
 import { withClient } from '../temporal-config/connection.js';
 import {
@@ -120,11 +121,8 @@ export function controlSchedule(
  * in (from, to], one after another; each run processes the date of its fire time.
  */
 export function backfillSchedule(config: AppConfig, id: string, from: string, to: string): Promise<void> {
-  const midnight = (s: string, what: string, plusDays = 0) => {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(s))
-      throw new Error(`egx schedules backfill: ${what} must be YYYY-MM-DD, got "${s}"`);
-    return cairoMidnight(s, plusDays);
-  };
+  const midnight = (s: string, what: string, plusDays = 0) =>
+    cairoMidnight(parseBusinessDate(s, `egx schedules backfill ${what}`), plusDays);
   const start = new Date(midnight(from, '--from').getTime() - 1);
   const end = new Date(midnight(to, '--to', 1).getTime() - 1);
   if (end <= start) throw new Error('egx schedules backfill: --to must not be before --from');

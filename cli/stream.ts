@@ -2,6 +2,8 @@ import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@t
 import { withClient } from '../temporal-config/connection.js';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { AppConfig } from '../lib/config.js';
+import { parseSymbolList } from '../lib/market/symbol.js';
+import { parseBusinessDate } from '../lib/util/dates.js';
 import type { ConsumeProgress } from '../lib/stream/consumer.js';
 import { SA } from '../temporal-config/search-attributes.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
@@ -12,7 +14,6 @@ import { workflowIds } from '../temporal-config/workflow-ids.js';
 import type { StreamTotals, streamConsumerWorkflow } from '../workflows/stream-consumer.js';
 
 export const STREAM_CONSUMER_ID = 'egx-stream-consumer';
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 const uiLink = (config: AppConfig, id: string) =>
   `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${id}`;
@@ -99,7 +100,7 @@ export function startMarketSession(
   opts: { date?: string; taskQueue?: string; demoSpeed?: number },
 ): Promise<{ workflowId: string; url: string; outcome: StartOutcome }> {
   const date = opts.date ?? cairoDate(new Date());
-  if (!DATE.test(date)) throw new Error(`egx market: --date must be YYYY-MM-DD, got "${date}"`);
+  parseBusinessDate(date, 'egx market --date');
   return withClient(config, async (client) => {
     const workflowId =
       config.temporal.idPrefix + (opts.demoSpeed ? demoSessionId(date) : marketSessionId(date));
@@ -163,14 +164,16 @@ export function controlMarketSession(
   config: AppConfig,
   opts: { date?: string; action: MarketAction; symbols?: string[] },
 ): Promise<MarketSessionStatus> {
+  const date = opts.date === undefined ? undefined : parseBusinessDate(opts.date, 'egx market --date');
+  const symbols = opts.action === 'symbols' && opts.symbols ? parseSymbolList(opts.symbols) : undefined;
   return withClient(config, async (client) => {
-    const h = client.workflow.getHandle(await findMarketSession(client, opts.date, config.temporal.idPrefix));
+    const h = client.workflow.getHandle(await findMarketSession(client, date, config.temporal.idPrefix));
     const signal = { pause: 'pause', resume: 'resume', 'poll-now': 'pollNow', symbols: 'setSymbols' }[
       opts.action as Exclude<MarketAction, 'status'>
     ];
     if (opts.action === 'symbols') {
-      if (!opts.symbols?.length) throw new Error('egx market symbols: give the tickers, e.g. COMI,ETEL');
-      await h.signal(signal, opts.symbols);
+      if (!symbols) throw new Error('egx market symbols: give the tickers, e.g. COMI,ETEL');
+      await h.signal(signal, symbols);
     } else if (signal) await h.signal(signal);
     const d = await h.describe();
     return d.status.name === 'RUNNING'

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { symbolListSchema } from './market/symbol.js';
 import type { SnowflakeSettings } from './warehouse/snowflake.js';
 
 /** Thrown by loadConfig when environment variables are missing or malformed; names each variable and the rule. */
@@ -52,21 +53,8 @@ export const envSchema = z.object({
   // direct: polls write straight to the sinks (no broker); kafka: through the topic and the sink consumer.
   BUS: z.enum(['kafka', 'direct']).default('kafka'),
   MARKET_SOURCE: z.enum(['simulator', 'tradingview', 'replay']).default('simulator'),
-  EGX_SYMBOLS: z
-    .string()
-    .default(DEFAULT_SYMBOLS.join(','))
-    .transform((s) => [
-      ...new Set(
-        s
-          .split(',')
-          .map((x) => x.trim().toUpperCase())
-          .filter(Boolean),
-      ),
-    ])
-    .refine(
-      (list) => list.length > 0 && list.every((x) => /^[A-Z][A-Z0-9]{1,11}$/.test(x)),
-      'expected EGX tickers such as COMI,ETEL',
-    ),
+  // Tickers as lib/market/symbol.ts defines them, comma-separated; typed lower case is upper-cased.
+  EGX_SYMBOLS: symbolListSchema.default(DEFAULT_SYMBOLS),
   POLL_INTERVAL: z
     .string()
     .default('5m')

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cairoWallClock } from '../market/calendar.js';
+import { symbolInputSchema, symbolSchema } from '../market/symbol.js';
 
 /** Bar intervals carried on the bus. */
 export const INTERVALS = ['1d', '1h', '5m', '1m'] as const;
@@ -25,7 +26,6 @@ export interface BarMessage {
 export type DecodedBar = { ok: true; bar: BarMessage; legacy: boolean } | { ok: false; reason: string };
 
 const price = z.number().finite().nonnegative();
-const symbol = z.string().regex(/^[A-Z][A-Z0-9]{1,11}$/, 'expected an EGX ticker such as COMI');
 const isoInstant = z
   .string()
   .refine(
@@ -36,7 +36,7 @@ const isoInstant = z
 const current = z
   .object({
     schema: z.literal(1),
-    symbol,
+    symbol: symbolSchema,
     exchange: z.literal('EGX'),
     interval: z.enum(INTERVALS),
     ts: isoInstant,
@@ -63,10 +63,11 @@ const LEGACY_INTERVALS: Record<string, Interval> = {
 
 /** The old producer's shape: `datetime` (Cairo wall clock when it has no zone), `interval: "Daily"`, `ingestion_timestamp`. */
 const legacy = z.object({
+  // The old producer wrote `EGX:COMI` and sometimes lower case.
   symbol: z
     .string()
-    .transform((s) => s.replace(/^EGX:/i, '').toUpperCase())
-    .pipe(symbol),
+    .transform((s) => s.replace(/^EGX:/i, ''))
+    .pipe(symbolInputSchema),
   datetime: z.string().min(1),
   interval: z.string().transform((s, ctx) => {
     const i = LEGACY_INTERVALS[s.toLowerCase()];

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { objectKeyProblem } from '../lake/keys.js';
 import { LocalObjectStore } from '../lake/local.js';
 import type { ObjectStore } from '../lake/types.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
@@ -7,6 +8,7 @@ import { TBL_STOCK_PRICE } from '../warehouse/schema.js';
 import { matchedCountSql, mergeSql } from '../warehouse/sql.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { detectDailyFormat, symbolFromKey, type DailyFormat } from './daily-bars.js';
+import { FileUnreadableError } from './records.js';
 import { recordLoadedFiles, type FileLoadResult } from './load-file.js';
 import { sniffEncoding } from './text-stream.js';
 import { pooled } from '../util/pool.js';
@@ -138,6 +140,15 @@ function rowSelectSql(f: DailyFormat, files: string, runId: string, loadedAt: st
     FROM BULK_PRICE_STAGE s JOIN (VALUES ${files}) m(F, SOURCE_KEY, SYMBOL, FIRST) ON m.F = s.F`;
 }
 
+const safeSymbolFromKey = (key: string): string | undefined => {
+  try {
+    return symbolFromKey(key);
+  } catch (e) {
+    if (e instanceof FileUnreadableError) return undefined;
+    throw e;
+  }
+};
+
 /**
  * Loads what it can of `keys` (daily price files) through the fast path and returns those
  * results, plus the keys left for the row-by-row loader. Without a DuckDB warehouse and a local
@@ -162,6 +173,8 @@ export async function loadPriceFilesInBulk(
     ).map((r) => [r.SOURCE_KEY, r.ETAG]),
   );
   const inspect = async (key: string) => {
+    // A key or file name the row loader refuses is its to report, with the reason.
+    if (objectKeyProblem(key) || !safeSymbolFromKey(key)) return { key, rest: true as const };
     const path = store.fileOf(key);
     // DuckDB would read glob characters in a path as a pattern; a missing file is the row loader's to report.
     const s = /[*?[\]{}']/.test(path) ? undefined : await scan(path).catch(() => undefined);

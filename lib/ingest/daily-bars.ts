@@ -1,3 +1,4 @@
+import { safeParseSymbol } from '../market/symbol.js';
 import { FileUnreadableError } from './records.js';
 import { readCsv, type CsvRecord } from './text-stream.js';
 import { parseDate, parseNumber, ValueParseError, type DayOrder } from './values.js';
@@ -177,8 +178,18 @@ export async function readDailyBars(
   return { format, rows: rows() };
 }
 
-/** The symbol a price file is for, from its name: `batch/prices/COMI.csv` → `COMI`. */
-export function symbolFromKey(key: string): string {
-  const base = key.split('/').pop() ?? key;
-  return base.replace(/\.csv$/i, '').trim();
+/**
+ * The ticker a file is for, from its name (`<name>` of `…/<name><suffix>`) by the one ticker
+ * schema, typed lower case allowed: `batch/prices/COMI.csv` → `COMI`, `ADIB_r3.csv` → `ADIB_R3`.
+ * A name that is not a ticker (`T.Bond 7+yr.csv`, `../x.csv`) throws FileUnreadableError naming the
+ * file and the rule, so the file is reported and quarantined whole, never loaded under a made-up symbol.
+ */
+export function symbolFromFileName(key: string, suffix: RegExp = /\.csv$/i): string {
+  const name = (key.split('/').pop() ?? key).replace(suffix, '');
+  const r = safeParseSymbol(name);
+  if (!r.ok) throw new FileUnreadableError(`${key}: the file name must be a ticker: ${r.error.message}`);
+  return r.symbol;
 }
+
+/** The symbol a price file is for, from its name: `batch/prices/COMI.csv` → `COMI` (see symbolFromFileName). */
+export const symbolFromKey = (key: string): string => symbolFromFileName(key);

@@ -1,4 +1,5 @@
 import { TBL_FINANCIAL } from '../warehouse/schema.js';
+import { symbolFromFileName } from './daily-bars.js';
 import { FileUnreadableError, type FileKindReader, type LoadRecord } from './records.js';
 import { readCsv } from './text-stream.js';
 import { parseDate, parseNumber, ValueParseError } from './values.js';
@@ -10,13 +11,9 @@ const ITEM = ['item', 'line_item', 'metric', 'account'];
 const VALUE = ['value', 'amount'];
 const CURRENCY = ['currency', 'ccy'];
 
-/** `batch/finances/COMI_finance.csv` → `COMI`. */
-export function symbolFromFinanceKey(key: string): string {
-  return (key.split('/').pop() ?? key)
-    .replace(/\.csv$/i, '')
-    .replace(/_financ(e|ials?)$/i, '')
-    .toUpperCase();
-}
+/** `batch/finances/COMI_finance.csv` → `COMI`; a name that is not `<ticker>_finance.csv` throws FileUnreadableError. */
+export const symbolFromFinanceKey = (key: string): string =>
+  symbolFromFileName(key, /(_financ(e|ials?))?\.csv$/i);
 
 /**
  * Financial statement files (`batch/finances/<SYMBOL>_finance.csv`) into TBL_FINANCIAL, in either

@@ -1,3 +1,4 @@
+import { objectKeyProblem } from '../lake/keys.js';
 import type { ObjectStore } from '../lake/types.js';
 import { LOADED_FILES, QUARANTINE } from '../warehouse/schema.js';
 import type { SqlValue, Warehouse } from '../warehouse/types.js';
@@ -57,8 +58,21 @@ export function reasonClass(reason: string): string {
     .replace(/ \(also on line \d+\)$/, '')
     .replace(/ "[^"]*"$/, '')
     .replace(/^duplicate (date|symbol) .*$/, 'duplicate $1')
+    .replace(/^symbol: .* is not an EGX ticker: .*$/, 'symbol: not an EGX ticker')
     .replace(/^high .* < low .*$/, 'high < low');
 }
+
+const emptyResult = (key: string, kind: string, etag: string): FileLoadResult => ({
+  key,
+  kind,
+  etag,
+  skipped: false,
+  rowsLoaded: 0,
+  rowsInserted: 0,
+  rowsUpdated: 0,
+  rowsQuarantined: 0,
+  quarantineReasons: {},
+});
 
 /**
  * Loads one file from the object store into the warehouse, idempotently: rows are upserted on the
@@ -74,19 +88,12 @@ export async function loadFile(
 ): Promise<FileLoadResult> {
   const { store, warehouse } = deps;
   const now = opts.now ?? (() => new Date());
+  // A key no store accepts (written by some other tool): reported by name, nothing to read or record.
+  const badKey = objectKeyProblem(key);
+  if (badKey) return { ...emptyResult(key, reader.kind, ''), error: badKey };
   const info = await store.head(key);
   if (!info) throw new Error(`${store.location}: no file at ${key}`);
-  const result: FileLoadResult = {
-    key,
-    kind: reader.kind,
-    etag: info.etag,
-    skipped: false,
-    rowsLoaded: 0,
-    rowsInserted: 0,
-    rowsUpdated: 0,
-    rowsQuarantined: 0,
-    quarantineReasons: {},
-  };
+  const result = emptyResult(key, reader.kind, info.etag);
   if (!opts.force) {
     const [seen] = await warehouse.query<{ ETAG: string }>(
       `SELECT ETAG FROM META.LOADED_FILES WHERE SOURCE_KEY = ?`,

@@ -1,3 +1,5 @@
+import { safeParseSymbol } from '../market/symbol.js';
+import { businessDateProblem } from '../util/dates.js';
 import { TBL_COMPANY, TBL_INDEX_MEMBERSHIP } from '../warehouse/schema.js';
 import type { SqlValue } from '../warehouse/types.js';
 import { FileUnreadableError, type FileKindReader, type LoadRecord } from './records.js';
@@ -11,10 +13,10 @@ const norm = (h: string) =>
     .toLowerCase();
 const find = (names: string[], ...aliases: string[]) => names.findIndex((n) => aliases.includes(n));
 
-/** EGX tickers: upper-case letters and digits (an `EGX:` prefix is dropped). */
-export function normaliseSymbol(text: string | undefined): string | undefined {
-  const s = (text ?? '').trim().replace(/^EGX:/i, '').toUpperCase();
-  return /^[A-Z][A-Z0-9]{1,11}$/.test(s) ? s : undefined;
+/** A ticker cell by the one ticker schema (an `EGX:` prefix is dropped), or the row's quarantine reason. */
+function symbolCell(text: string | undefined): { symbol: string } | { reason: string } {
+  const r = safeParseSymbol((text ?? '').trim().replace(/^EGX:/i, ''));
+  return r.ok ? { symbol: r.symbol } : { reason: `symbol: ${r.error.message}` };
 }
 
 /** Reads a CSV with a header: yields header indexes once, then keyed records; dedupes on `keyOf`. */
@@ -84,8 +86,11 @@ export const companyFiles: FileKindReader = {
       return (cells) => {
         const fullName = at(cells, name);
         const tickerText = inName ? /\(([A-Za-z0-9]+)\)\s*$/.exec(fullName ?? '')?.[1] : cells[sym];
-        const symbol = normaliseSymbol(tickerText);
-        if (!symbol) return `symbol: not a ticker ${JSON.stringify(tickerText ?? fullName ?? '')}`;
+        if (inName && tickerText === undefined)
+          return `symbol: no ticker in parentheses at the end of the name ${JSON.stringify(fullName ?? '')}`;
+        const cell = symbolCell(tickerText);
+        if ('reason' in cell) return cell.reason;
+        const symbol = cell.symbol;
         const companyName = inName ? (fullName ?? '').replace(/\s*\([A-Za-z0-9]+\)\s*$/, '') : fullName;
         return {
           id: symbol,
@@ -110,12 +115,24 @@ export const companyFiles: FileKindReader = {
   },
 };
 
-/** Index code and as-of date from a constituents file name: `EGX30_constituents_2026-07-26.csv`. */
+/**
+ * Index code and as-of date from a constituents file name: `EGX30_constituents_2026-07-26.csv`.
+ * The index code is a ticker (one schema); a name that is not throws FileUnreadableError.
+ */
 export function parseConstituentsKey(key: string): { index: string; asOf?: string } {
   const base = (key.split('/').pop() ?? key).replace(/\.csv$/i, '');
   const [index = base] = base.split('_constituents');
+  const code = safeParseSymbol(index);
+  if (!code.ok)
+    throw new FileUnreadableError(
+      `${key}: the index code in the file name must be a ticker: ${code.error.message}`,
+    );
   const date = /(\d{4})-(\d{2})(?:-(\d{2}))?$/.exec(base);
-  return { index: index.toUpperCase(), asOf: date ? `${date[1]}-${date[2]}-${date[3] ?? '01'}` : undefined };
+  const asOf = date ? `${date[1]}-${date[2]}-${date[3] ?? '01'}` : undefined;
+  const badDate = asOf === undefined ? undefined : businessDateProblem(asOf);
+  if (badDate)
+    throw new FileUnreadableError(`${key}: the as-of date ${asOf} in the file name is invalid. ${badDate}`);
+  return { index: code.symbol, asOf };
 }
 
 /** Index constituents (`batch/indices/<INDEX>_constituents.csv`: symbol, weight, as_of) into TBL_INDEX_MEMBERSHIP. */
@@ -135,8 +152,9 @@ export const constituentFiles: FileKindReader = {
       const asOf = find(names, 'as_of', 'as_of_date', 'date');
       const company = find(names, 'company_name', 'company name');
       return (cells) => {
-        const symbol = normaliseSymbol(cells[sym]);
-        if (!symbol) return `symbol: not a ticker ${JSON.stringify(cells[sym] ?? '')}`;
+        const cell = symbolCell(cells[sym]);
+        if ('reason' in cell) return cell.reason;
+        const symbol = cell.symbol;
         const date = asOf >= 0 && cells[asOf] ? parseDate('as_of', cells[asOf]) : fileAsOf;
         if (!date) return 'as_of: missing in the row and in the file name';
         const w = weight >= 0 ? parseNumber('weight', cells[weight]) : null;

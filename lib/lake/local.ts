@@ -5,6 +5,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
+import { checkObjectKey } from './keys.js';
 import { ObjectNotFoundError, type ObjectInfo, type ObjectStore } from './types.js';
 
 async function md5(path: string): Promise<string> {
@@ -31,7 +32,7 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   private path(key: string): string {
-    const p = resolve(this.root, key);
+    const p = resolve(this.root, checkObjectKey(key));
     if (!p.startsWith(this.root + sep))
       throw new Error(`${this.location}: key "${key}" points outside the store`);
     return p;

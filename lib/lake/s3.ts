@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ObjectNotFoundError, type ObjectInfo, type ObjectStore } from './types.js';
+import { checkObjectKey } from './keys.js';
 
 export interface S3Settings {
   endpoint?: string;
@@ -103,7 +104,12 @@ export class S3ObjectStore implements ObjectStore {
     body: string | Uint8Array | Readable,
     opts: { contentType?: string } = {},
   ): Promise<void> {
-    const params = { Bucket: this.bucket, Key: key, Body: body, ContentType: opts.contentType };
+    const params = {
+      Bucket: this.bucket,
+      Key: checkObjectKey(key),
+      Body: body,
+      ContentType: opts.contentType,
+    };
     if (typeof body === 'string' || body instanceof Uint8Array) {
       if (Buffer.byteLength(body) <= this.partSize) {
         await this.client.send(new PutObjectCommand(params));
@@ -115,7 +121,9 @@ export class S3ObjectStore implements ObjectStore {
 
   async get(key: string): Promise<Readable> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const res = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: checkObjectKey(key) }),
+      );
       return res.Body as Readable;
     } catch (e) {
       if (isNotFound(e)) throw new ObjectNotFoundError(this.location, key);
@@ -125,7 +133,9 @@ export class S3ObjectStore implements ObjectStore {
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const res = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: checkObjectKey(key) }),
+      );
       return { key, size: res.ContentLength ?? 0, etag: unquote(res.ETag), lastModified: res.LastModified };
     } catch (e) {
       if (isNotFound(e)) return undefined;
@@ -146,6 +156,6 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: checkObjectKey(key) }));
   }
 }

@@ -1,6 +1,9 @@
 import type { BarMessage } from '../bus/message.js';
+import { checkObjectKey, priceKey } from '../lake/keys.js';
 import { getText, type ObjectStore } from '../lake/types.js';
 import { cairoClock, cairoMidnight } from '../market/calendar.js';
+import { assertSymbols } from '../market/symbol.js';
+import { parseBusinessDate } from '../util/dates.js';
 import { SIMULATED_TICKERS } from './simulator.js';
 import type { MarketSource } from './types.js';
 
@@ -15,7 +18,9 @@ export function dailyBarsCsv(bars: BarMessage[]): string {
 /**
  * Writes each symbol's daily bars for the Cairo dates from..to (inclusive) from a market source
  * as one history file at `keyOf(symbol)`, for the batch loader to pick up. Symbols without a
- * single bar in the range get no file.
+ * single bar in the range get no file. Every symbol is checked by the ticker schema and both
+ * dates as business dates before anything is fetched or written (SymbolInvalidError,
+ * BusinessDateInvalidError), and every key by checkObjectKey.
  */
 export async function writeDailyHistory(opts: {
   source: MarketSource;
@@ -26,6 +31,9 @@ export async function writeDailyHistory(opts: {
   keyOf: (symbol: string) => string;
   onSymbol?: (done: number, bars: number) => void;
 }): Promise<{ keys: string[]; bars: number }> {
+  assertSymbols(opts.symbols);
+  parseBusinessDate(opts.from, 'from');
+  parseBusinessDate(opts.to, 'to');
   const keys: string[] = [];
   let bars = 0;
   let done = 0;
@@ -37,7 +45,7 @@ export async function writeDailyHistory(opts: {
       to: cairoMidnight(opts.to, 1),
     });
     if (got.length > 0) {
-      const key = opts.keyOf(symbol);
+      const key = checkObjectKey(opts.keyOf(symbol));
       await opts.store.put(key, dailyBarsCsv(got), { contentType: 'text/csv' });
       keys.push(key);
       bars += got.length;
@@ -88,7 +96,7 @@ export async function seedSyntheticHistory(opts: {
   from: string;
   to: string;
 }): Promise<{ files: number; bars: number }> {
-  const prices = await writeDailyHistory({ ...opts, keyOf: (s) => `batch/prices/${s}.csv` });
+  const prices = await writeDailyHistory({ ...opts, keyOf: priceKey });
   const companies = ['Symbol,Company Name,Sector,Exchange'];
   for (const s of opts.symbols)
     companies.push(`${s},${s} (simulated),${DEMO_SECTORS[s] ?? 'Unclassified'},EGX`);

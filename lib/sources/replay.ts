@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { decodeBar, type BarMessage, type Interval } from '../bus/message.js';
 import { readDailyBars, symbolFromKey } from '../ingest/daily-bars.js';
+import { FileUnreadableError } from '../ingest/records.js';
 import { decodeText } from '../ingest/text-stream.js';
 import type { ObjectStore } from '../lake/types.js';
 import { cairoMidnight } from '../market/calendar.js';
@@ -89,7 +90,15 @@ export class ReplaySource implements MarketSource {
 
   private async readDailyCsv(key: string): Promise<BarMessage[]> {
     const out: BarMessage[] = [];
-    const symbol = symbolFromKey(key);
+    let symbol: string;
+    try {
+      symbol = symbolFromKey(key);
+    } catch (e) {
+      // A file whose name is not a ticker is listed, once, with why; the rest still replays.
+      if (!(e instanceof FileUnreadableError)) throw e;
+      this.rejected.push({ key, line: 0, reason: e.message });
+      return out;
+    }
     const reader = await readDailyBars(decodeText(await this.o.store.get(key)), { file: key, symbol });
     for await (const row of reader.rows) {
       if (!row.ok) {

@@ -1,5 +1,6 @@
 import { decodeBar, type BarMessage } from '../bus/message.js';
 import type { ObjectStore } from '../lake/types.js';
+import { isSymbol } from '../market/symbol.js';
 import type { BarSink } from './sink.js';
 
 /**
@@ -22,8 +23,10 @@ export function createDirectPublisher(deps: { sink: BarSink; store: ObjectStore 
       const origin = `direct-${bars[0]!.interval}`;
       if (bad.length > 0) {
         const first = bars[0]!;
+        // The symbol may be the reason the bar is bad: only a ticker goes into the key.
+        const name = isSymbol(first.symbol) ? first.symbol : 'not-a-ticker';
         await deps.store.put(
-          `quarantine/stream-direct/${first.symbol}-${origin}-${Date.parse(first.ts) || 0}.ndjson`,
+          `quarantine/stream-direct/${name}-${origin}-${Date.parse(first.ts) || 0}.ndjson`,
           bad.join('\n') + '\n',
         );
       }

@@ -2,6 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { showValue } from '../util/show.js';
+import { isSqlIdentifier, SqlIdentifierInvalidError } from '../warehouse/sql.js';
 
 /** Thrown when a model's SQL or YAML is malformed or its references do not resolve; names the file. */
 export class ModelDefinitionError extends Error {
@@ -11,6 +13,27 @@ export class ModelDefinitionError extends Error {
   }
 }
 
+/**
+ * Names read from these files go into SQL unquoted, so each is checked when the project loads: a
+ * column (in columns, unique_key, incremental and tests) must be a plain SQL identifier, a model
+ * name (the file name; relationships' `to`) lower-case letters, digits and _. The error names the
+ * file, the field and the value.
+ */
+const MODEL_NAME = /^[a-z][a-z0-9_]{0,99}$/;
+export const MODEL_NAME_RULE =
+  'a model name: lower-case ASCII letters, digits and _, starting with a letter, at most 100 characters';
+const column = z.string().superRefine((s, ctx) => {
+  if (!isSqlIdentifier(s))
+    ctx.addIssue({ code: 'custom', message: new SqlIdentifierInvalidError(s, 'column').message });
+});
+const modelName = z.string().superRefine((s, ctx) => {
+  if (!MODEL_NAME.test(s))
+    ctx.addIssue({ code: 'custom', message: `${showValue(s, 60)} is not ${MODEL_NAME_RULE}` });
+});
+/** `incremental.input`: one relation, as a ref or a source. */
+const RELATION =
+  /^\{\{\s*(?:ref\(\s*'[a-z0-9_]+'\s*\)|source\(\s*'[A-Za-z0-9_]+'\s*,\s*'[A-Za-z0-9_]+'\s*\))\s*\}\}$/;
+
 const severity = z.enum(['error', 'warn']).default('error');
 const testSpec = z.union([
   z.enum(['not_null', 'unique']),
@@ -18,7 +41,7 @@ const testSpec = z.union([
   z
     .object({
       unique: z
-        .object({ columns: z.array(z.string()).optional(), severity })
+        .object({ columns: z.array(column).optional(), severity })
         .partial()
         .nullable(),
     })
@@ -26,12 +49,12 @@ const testSpec = z.union([
   z
     .object({ accepted_values: z.object({ values: z.array(z.union([z.string(), z.number()])), severity }) })
     .strict(),
-  z.object({ relationships: z.object({ to: z.string(), field: z.string(), severity }) }).strict(),
+  z.object({ relationships: z.object({ to: modelName, field: column, severity }) }).strict(),
   z.object({ expression: z.object({ sql: z.string(), name: z.string().optional(), severity }) }).strict(),
   z
     .object({
       freshness: z.object({
-        column: z.string().optional(),
+        column: column.optional(),
         max_age_days: z.number().int().positive(),
         severity,
       }),
@@ -44,7 +67,7 @@ const modelYaml = z
   .object({
     description: z.string(),
     materialized: z.enum(['view', 'table', 'incremental']).default('view'),
-    unique_key: z.array(z.string()).optional(),
+    unique_key: z.array(column).optional(),
     /**
      * Incremental models: the date column rows are rebuilt by, and how much earlier input window
      * functions need. With `changed_at` (a load-time column of both the model and its `input`),
@@ -54,10 +77,13 @@ const modelYaml = z
      */
     incremental: z
       .object({
-        column: z.string(),
+        column,
         lookback_days: z.number().int().min(0).default(0),
-        changed_at: z.string().optional(),
-        input: z.string().optional(),
+        changed_at: column.optional(),
+        input: z
+          .string()
+          .regex(RELATION, "expected one relation: {{ ref('model') }} or {{ source('SCHEMA', 'TABLE') }}")
+          .optional(),
       })
       .strict()
       .refine((i) => !i.changed_at === !i.input, 'changed_at and input go together')
@@ -66,7 +92,7 @@ const modelYaml = z
       .array(
         z
           .object({
-            name: z.string(),
+            name: column,
             description: z.string().optional(),
             tests: z.array(testSpec).default([]),
           })
@@ -112,6 +138,11 @@ export async function loadProject(dir: string): Promise<Project> {
     for (const f of files) {
       const file = join(dir, layer, f);
       const name = basename(f, '.sql');
+      if (!MODEL_NAME.test(name))
+        throw new ModelDefinitionError(
+          file,
+          `the file name gives the model name ${showValue(name, 60)}, which is not ${MODEL_NAME_RULE}`,
+        );
       const sql = await readFile(file, 'utf8');
       const ymlFile = file.replace(/\.sql$/, '.yml');
       const raw: unknown = parseYaml(
@@ -163,6 +194,9 @@ export async function loadProject(dir: string): Promise<Project> {
   for (const m of models.values()) {
     for (const r of m.refs)
       if (!models.has(r)) throw new ModelDefinitionError(m.file, `ref('${r}') names no model`);
+    const input = m.incremental?.input && /ref\(\s*'([a-z0-9_]+)'/.exec(m.incremental.input)?.[1];
+    if (input && !models.has(input))
+      throw new ModelDefinitionError(m.file, `incremental input ref('${input}') names no model`);
     if (m.materialized === 'incremental' && (!m.uniqueKey?.length || !m.incremental)) {
       throw new ModelDefinitionError(
         m.file,

@@ -1,5 +1,6 @@
 import type { Model, Project, TestSpec } from './project.js';
 import { relationOf } from './project.js';
+import { sqlIdentifier } from '../warehouse/sql.js';
 
 /** One data test compiled to SQL that selects the failing rows. */
 export interface CompiledTest {
@@ -33,9 +34,17 @@ function compileOne(
   column: string | undefined,
   model: Model,
 ): CompiledTest {
+  // Names go into SQL unquoted: loadProject has checked them; a Project built in code is checked here.
+  const ident = (name: string) => {
+    try {
+      return sqlIdentifier(name, 'column');
+    } catch (e) {
+      throw new Error(`${model.file}: ${(e as Error).message}`, { cause: e });
+    }
+  };
   const need = (what: string) => {
     if (!column) throw new Error(`${model.file}: ${what} test needs a column (put it under columns:)`);
-    return column;
+    return ident(column);
   };
   if (spec === 'not_null' || (typeof spec === 'object' && 'not_null' in spec)) {
     const c = need('not_null');
@@ -44,7 +53,7 @@ function compileOne(
   }
   if (spec === 'unique' || (typeof spec === 'object' && 'unique' in spec)) {
     const opts = typeof spec === 'object' ? spec.unique : undefined;
-    const cols = opts?.columns ?? [need('unique')];
+    const cols = opts?.columns?.map(ident) ?? [need('unique')];
     return {
       name: `unique(${cols.join(',')})`,
       severity: opts?.severity ?? 'error',
@@ -61,15 +70,16 @@ function compileOne(
   }
   if ('relationships' in spec) {
     const c = need('relationships');
+    const field = ident(spec.relationships.field);
     const to = project.models.get(spec.relationships.to);
     if (!to)
       throw new Error(`${model.file}: relationships test points to unknown model ${spec.relationships.to}`);
     return {
-      name: `relationships(${c}→${to.name}.${spec.relationships.field})`,
+      name: `relationships(${c}→${to.name}.${field})`,
       severity: spec.relationships.severity,
       failingSql:
-        `SELECT c.* FROM ${THIS} c LEFT JOIN ${relationOf(to)} p ON c.${c} = p.${spec.relationships.field} ` +
-        `WHERE c.${c} IS NOT NULL AND p.${spec.relationships.field} IS NULL`,
+        `SELECT c.* FROM ${THIS} c LEFT JOIN ${relationOf(to)} p ON c.${c} = p.${field} ` +
+        `WHERE c.${c} IS NOT NULL AND p.${field} IS NULL`,
     };
   }
   if ('expression' in spec) {
@@ -79,7 +89,7 @@ function compileOne(
       `NOT (${spec.expression.sql})`,
     );
   }
-  const c = spec.freshness.column ?? need('freshness');
+  const c = spec.freshness.column ? ident(spec.freshness.column) : need('freshness');
   return {
     name: `freshness(${c},${spec.freshness.max_age_days}d)`,
     severity: spec.freshness.severity,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import snowflake from 'snowflake-sdk';
 import type { Bind, Column, Connection, ConnectionOptions, SnowflakeError } from 'snowflake-sdk';
 import type { ColumnType, SqlValue, TableDef, UpsertResult, Warehouse } from './types.js';
+import { isSqlIdentifier } from './sql.js';
 
 /** How to reach Snowflake (or a local emulator). Exactly one of `password` and `privateKey`. */
 export interface SnowflakeSettings {
@@ -71,11 +72,9 @@ const ARRAY_BINDING_THRESHOLD = 1_000_000_000;
 // ---------------------------------------------------------------------------------------------
 // Pure helpers: SQL text, type mapping and value encoding (unit-tested).
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
-
 /** An unquoted identifier (Snowflake upper-cases it); anything else is refused rather than quoted. */
 export function ident(name: string): string {
-  if (!IDENTIFIER.test(name))
+  if (!isSqlIdentifier(name))
     throw new SnowflakeInputInvalidError(`invalid identifier ${JSON.stringify(name)}`);
   return name.toUpperCase();
 }
@@ -325,7 +324,7 @@ export function validateSettings(s: SnowflakeSettings): void {
     throw new SnowflakeSettingsInvalidError(
       '"privateKey" must be a PEM string (-----BEGIN ... PRIVATE KEY-----)',
     );
-  if (s.schema !== undefined && !IDENTIFIER.test(s.schema))
+  if (s.schema !== undefined && !isSqlIdentifier(s.schema))
     throw new SnowflakeSettingsInvalidError(`"schema" ${JSON.stringify(s.schema)} is not a plain identifier`);
   if (s.bulkChunkRows !== undefined && !(Number.isInteger(s.bulkChunkRows) && s.bulkChunkRows > 0))
     throw new SnowflakeSettingsInvalidError(`"bulkChunkRows" must be a positive whole number`);

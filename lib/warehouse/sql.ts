@@ -1,6 +1,38 @@
+import { showValue } from '../util/show.js';
 import type { ColumnType, TableDef } from './types.js';
 
 /** Shared SQL builders: one source for DuckDB and Snowflake (upper-case, unquoted identifiers). */
+
+/**
+ * Identifiers are never quoted: a name either is plain (letters, digits and `_`, starting with a
+ * letter or `_`) and goes into SQL as it is, or is refused. One rule for both warehouses, for
+ * table and column names in code and for model and column names read from transforms files.
+ */
+export const SQL_IDENTIFIER_RULE =
+  'a plain SQL identifier: ASCII letters, digits and _, starting with a letter or _, at most 128 characters';
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/** True for a name that can go into SQL unquoted on DuckDB and Snowflake. */
+export function isSqlIdentifier(name: unknown): name is string {
+  return typeof name === 'string' && IDENTIFIER.test(name);
+}
+
+/** Thrown by sqlIdentifier for a name that would need quoting; names the value, where it came from and the rule. */
+export class SqlIdentifierInvalidError extends Error {
+  constructor(
+    readonly value: unknown,
+    readonly what: string,
+  ) {
+    super(`${what} ${showValue(value, 60)} is not ${SQL_IDENTIFIER_RULE}`);
+    this.name = 'SqlIdentifierInvalidError';
+  }
+}
+
+/** `name` when it is a plain identifier, else throws SqlIdentifierInvalidError (`what` says what it names: "column", "model"). */
+export function sqlIdentifier(name: string, what = 'identifier'): string {
+  if (!isSqlIdentifier(name)) throw new SqlIdentifierInvalidError(name, what);
+  return name;
+}
 
 export const qualified = (t: Pick<TableDef, 'schema' | 'name'>) => `${t.schema}.${t.name}`;
 

@@ -32,7 +32,7 @@ beforeAll(async () => {
   });
   store = await openObjectStore(config);
   await store.put('batch/prices/COMI.csv', fixture('ar_export.csv'));
-  await store.put('batch/prices/X.csv', fixture('yahoo_download.csv'));
+  await store.put('batch/prices/XYZ.csv', fixture('yahoo_download.csv'));
   await store.put(
     'batch/companies/companies.csv',
     'Ticker,Company Name,Sector\nCOMI,CIB,Banks\nETEL,Telecom Egypt,Telecom\n',
@@ -95,7 +95,7 @@ describe('daily batch on the dev server, the S3 server and DuckDB', () => {
     expect(await count('SELECT COUNT(*) AS N FROM OPERATIONAL.TBL_STOCK_PRICE')).toBe(5);
 
     await store.put(
-      'batch/prices/X.csv',
+      'batch/prices/XYZ.csv',
       fixture('yahoo_download.csv').toString().replace('82.1,81.0', '83.5,81.0') +
         '2024-06-24,83.5,84,83,83.9,83.9,500\n',
     );
@@ -104,7 +104,7 @@ describe('daily batch on the dev server, the S3 server and DuckDB', () => {
     expect(await count('SELECT COUNT(*) AS N FROM OPERATIONAL.TBL_STOCK_PRICE')).toBe(6);
     expect(
       await count(
-        "SELECT CAST(CLOSE_PRICE * 10 AS INTEGER) AS N FROM OPERATIONAL.TBL_STOCK_PRICE WHERE SYMBOL = 'X' AND TRADE_DATE = '2024-06-23'",
+        "SELECT CAST(CLOSE_PRICE * 10 AS INTEGER) AS N FROM OPERATIONAL.TBL_STOCK_PRICE WHERE SYMBOL = 'XYZ' AND TRADE_DATE = '2024-06-23'",
       ),
     ).toBe(835);
     expect(await count("SELECT COUNT(*) AS N FROM META.RUN_LOG WHERE STATUS = 'succeeded'")).toBe(1);

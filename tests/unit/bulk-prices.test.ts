@@ -37,7 +37,8 @@ beforeEach(async () => {
   await Promise.all([bootstrapWarehouse(bulkWh), bootstrapWarehouse(rowWh)]);
   for (const f of readdirSync(FIXTURES))
     await store.put(
-      `batch/prices/${f.replace('.csv', '').toUpperCase()}.csv`,
+      // Named as tickers (the loader takes the symbol from the file name): yahoo_download.csv → YAHOODOWNLOA.
+      `batch/prices/${f.replace('.csv', '').replace(/_/g, '').toUpperCase().slice(0, 12)}.csv`,
       readFileSync(join(FIXTURES, f)),
     );
   await store.put('batch/prices/AAA.csv', clean(1, 300));
@@ -49,7 +50,7 @@ beforeEach(async () => {
   ); // high < low
   await store.put('batch/prices/DUP.csv', clean(5, 20) + '2024-01-03,1,2,0.5,1.5,100\n');
   await store.put('batch/prices/GAP.csv', clean(6, 20).replace('\n2024-01-08', '\n\n2024-01-08')); // a blank line
-  await store.put('batch/prices/K.csv', clean(7, 20).replace(/,(\d+)000\n/, ',$1K\n')); // a vendor quirk
+  await store.put('batch/prices/KQ.csv', clean(7, 20).replace(/,(\d+)000\n/, ',$1K\n')); // a vendor quirk
   await store.put(
     'batch/prices/YAH.csv',
     'Date,Open,High,Low,Close,Adj Close,Volume\n2024-06-20,80.5,81.2,80.1,81.0,79.9,1200300\n2024-06-23,81.0,82.4,80.9,82.1,81.0,\n',
@@ -78,7 +79,7 @@ test('the bulk path takes the clean plain files and loads exactly what the row-b
   const keys = await keysOf();
   const split = await loadPriceFilesInBulk({ store, warehouse: bulkWh }, keys, { runId: 'r1', now });
   expect(split.results.map((r) => r.key).sort()).toEqual(
-    ['AAA', 'BBB', 'CCC', 'YAH', 'YAHOO_DOWNLOAD']
+    ['AAA', 'BBB', 'CCC', 'YAH', 'YAHOODOWNLOA']
       .map((s) => `batch/prices/${s}.csv`)
       .filter((k) => keys.includes(k)),
   );

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { decodeBar, encodeBar, type BarMessage } from '../../lib/bus/message.js';
+import { HOSTILE_SYMBOLS } from '../support/hostile.js';
 import { cairoOffsetMinutes, cairoWallClock } from '../../lib/market/calendar.js';
 
 const bar: BarMessage = {
@@ -65,7 +66,10 @@ describe('bus messages', () => {
     [JSON.stringify({ ...bar, high: 1, low: 2 }), 'high 1 < low 2'],
     [JSON.stringify({ ...bar, interval: '2h' }), 'interval: '],
     [JSON.stringify({ ...bar, ts: '2026-01-13 08:05' }), 'ts: expected ISO-8601 with a zone'],
-    [JSON.stringify({ ...bar, symbol: 'comi!' }), 'symbol: expected an EGX ticker'],
+    [
+      JSON.stringify({ ...bar, symbol: 'comi!' }),
+      'symbol: "comi!" is not an EGX ticker: it has the lower-case letter "c" at position 1',
+    ],
     [JSON.stringify({ ...bar, extra: 1 }), 'extra'],
     [
       JSON.stringify({
@@ -106,5 +110,27 @@ describe('Cairo wall clock', () => {
     expect(cairoOffsetMinutes(new Date('2025-07-15T12:00:00Z'))).toBe(180);
     expect(cairoWallClock(2025, 1, 15, 10).toISOString()).toBe('2025-01-15T08:00:00.000Z');
     expect(cairoWallClock(2025, 7, 15, 10).toISOString()).toBe('2025-07-15T07:00:00.000Z');
+  });
+
+  // The reason is what the consumer puts in the dead-letter record's x-dlq-reason header.
+  test.each(HOSTILE_SYMBOLS)('a bar for %j goes to the dead-letter topic naming the symbol', (bad, why) => {
+    for (const value of [
+      JSON.stringify({ ...bar, symbol: bad }),
+      JSON.stringify({
+        symbol: bad,
+        datetime: '2025-07-01 14:30',
+        interval: 'Daily',
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        volume: 1,
+      }),
+    ]) {
+      const d = decodeBar(value, now);
+      expect(d.ok).toBe(false);
+      expect(d.ok ? '' : d.reason).toMatch(/symbol: .* is not an EGX ticker: it /);
+      expect(d.ok ? '' : d.reason).toMatch(why);
+    }
   });
 });

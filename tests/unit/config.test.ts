@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigInvalidError, loadConfig } from '../../lib/config.js';
+import { HOSTILE_SYMBOLS } from '../support/hostile.js';
 
 describe('loadConfig', () => {
   test('embedded defaults point at the local stack', () => {
@@ -119,11 +120,32 @@ describe('Snowflake settings', () => {
     expect(loadConfig({ POLL_INTERVAL: '1h' }).market.pollMinutes).toBe(60);
     expect(loadConfig({ EGX_SYMBOLS: ' comi, ETEL,comi ' }).market.symbols).toEqual(['COMI', 'ETEL']);
     expect(() => loadConfig({ EGX_SYMBOLS: 'COMI,EGX:ETEL' })).toThrow(
-      /EGX_SYMBOLS: expected EGX tickers such as COMI,ETEL \(got "COMI,EGX:ETEL"\)/,
+      /EGX_SYMBOLS: "EGX:ETEL" is not an EGX ticker: it has ":" at position 4; .* \(got "COMI,EGX:ETEL"\)/,
     );
     expect(() => loadConfig({ POLL_INTERVAL: '20s' })).toThrow(
       /POLL_INTERVAL: expected a duration of at least 1 minute/,
     );
     expect(() => loadConfig({ MARKET_SOURCE: 'bloomberg' })).toThrow(/MARKET_SOURCE/);
+  });
+
+  // An empty item between commas is skipped; a list with nothing in it is the next test.
+  test.each(HOSTILE_SYMBOLS.filter(([v]) => v !== ''))(
+    'EGX_SYMBOLS=COMI,%j is refused at start-up, naming the variable',
+    (bad, why) => {
+      const err = (() => {
+        try {
+          loadConfig({ EGX_SYMBOLS: `COMI,${bad}` });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(ConfigInvalidError);
+      expect((err as Error).message).toMatch(/EGX_SYMBOLS: .* is not an EGX ticker/);
+      expect((err as Error).message).toMatch(why);
+    },
+  );
+
+  test('EGX_SYMBOLS with no ticker at all is refused', () => {
+    expect(() => loadConfig({ EGX_SYMBOLS: ' , ' })).toThrow(/EGX_SYMBOLS: no tickers given/);
   });
 });

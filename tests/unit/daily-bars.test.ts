@@ -130,9 +130,12 @@ describe('daily price files', () => {
     );
   });
 
-  test('symbols come from the file name, suffixes kept', () => {
+  test('symbols come from the file name by the ticker schema; rights-series suffixes are kept', () => {
     expect(symbolFromKey('batch/prices/COMI.csv')).toBe('COMI');
-    expect(symbolFromKey('batch/prices/ADIB_r3.csv')).toBe('ADIB_r3');
-    expect(symbolFromKey('T.Bond 7+yr.csv')).toBe('T.Bond 7+yr');
+    expect(symbolFromKey('batch/prices/comi.CSV')).toBe('COMI');
+    expect(symbolFromKey('batch/prices/ADIB_r3.csv')).toBe('ADIB_R3');
+    expect(() => symbolFromKey('T.Bond 7+yr.csv')).toThrow(
+      /^T\.Bond 7\+yr\.csv: the file name must be a ticker: "T\.BOND 7\+YR" is not an EGX ticker: it has "\." at position 2; /,
+    );
   });
 });

@@ -64,21 +64,21 @@ describe('loading a batch file', () => {
   });
 
   test('an unchanged file is skipped; a changed one is reloaded by upsert, without duplicates', async () => {
-    await store.put('batch/prices/X.csv', fixture('yahoo_download.csv'));
-    expect((await load('batch/prices/X.csv')).rowsInserted).toBe(2);
-    expect((await load('batch/prices/X.csv', 'run-2')).skipped).toBe(true);
+    await store.put('batch/prices/XYZ.csv', fixture('yahoo_download.csv'));
+    expect((await load('batch/prices/XYZ.csv')).rowsInserted).toBe(2);
+    expect((await load('batch/prices/XYZ.csv', 'run-2')).skipped).toBe(true);
     const changed =
       fixture('yahoo_download.csv').toString().replace('82.1,81.0', '83.5,81.0') +
       '2024-06-24,83.5,84,83,83.9,83.9,500\n';
-    await store.put('batch/prices/X.csv', changed);
-    const r = await load('batch/prices/X.csv', 'run-3');
+    await store.put('batch/prices/XYZ.csv', changed);
+    const r = await load('batch/prices/XYZ.csv', 'run-3');
     expect(r).toMatchObject({ skipped: false, rowsInserted: 1, rowsUpdated: 2 });
     expect((await prices()).map((p) => [p.TRADE_DATE, p.CLOSE_PRICE])).toEqual([
       ['2024-06-20', 81],
       ['2024-06-23', 83.5],
       ['2024-06-24', 83.9],
     ]);
-    expect((await load('batch/prices/X.csv', 'run-4', true)).rowsUpdated).toBe(3);
+    expect((await load('batch/prices/XYZ.csv', 'run-4', true)).rowsUpdated).toBe(3);
   });
 
   test('an unreadable file is quarantined whole (line 0) and recorded, so it is not retried until it changes', async () => {
@@ -107,7 +107,7 @@ describe('loading a batch file', () => {
     );
     const a = await load('batch/companies/a.csv');
     expect(a).toMatchObject({ rowsLoaded: 1, rowsQuarantined: 2 });
-    expect(a.quarantineReasons).toEqual({ 'duplicate symbol': 1, 'symbol: not a ticker': 1 });
+    expect(a.quarantineReasons).toEqual({ 'duplicate symbol': 1, 'symbol: not an EGX ticker': 1 });
     await load('batch/companies/b.csv');
     await load('batch/companies/c.csv');
     const rows = await wh.query<{ SYMBOL: string; COMPANY_NAME: string; SECTOR: string }>(

@@ -73,3 +73,25 @@ test('direct mode: a bar the bus would dead-letter is quarantined with the reaso
   expect(line.reason).toMatch(/^high [\d.]+ < low [\d.]+$/);
   expect(line.message.symbol).toBe('COMI');
 });
+
+test('direct mode: a bar with a hostile symbol is quarantined under a safe key, never at a path it names', async () => {
+  const sim = new SimulatorSource(5);
+  const hostile: MarketSource = {
+    name: 'hostile',
+    latestQuote: (symbol) => sim.latestQuote(symbol),
+    async fetchBars(req) {
+      return (await sim.fetchBars(req)).map((b): BarMessage => ({ ...b, symbol: '../../batch/prices/COMI' }));
+    },
+  };
+  const publisher = createDirectPublisher({ sink: createBarSink({ store, warehouse: wh }), store });
+  const r = await createMarketActivities({ source: hostile, publisher }).pollMarket({
+    symbols: ['COMI'],
+    ...window,
+  });
+  expect(r).toEqual({ bars: 0, failed: [] });
+  expect(await keys('')).toEqual(['quarantine/stream-direct/not-a-ticker-direct-5m-1764489600000.ndjson']);
+  const [first] = (await getText(store, (await keys('quarantine/'))[0]!)).trim().split('\n');
+  expect((JSON.parse(first!) as { reason: string }).reason).toMatch(
+    /^symbol: "\.\.\/\.\.\/batch\/prices\/COMI" is not an EGX ticker/,
+  );
+});
