@@ -51,10 +51,13 @@ async function runTests(
   tests: CompiledTest[],
   relation: string,
   businessDate: string,
+  signal?: AbortSignal,
 ): Promise<{ results: TestResult[]; rows: number }> {
   const rowTests = tests.filter((t) => t.failingWhere);
   const [scan] = await wh.query<Record<string, number>>(
     `SELECT ${['COUNT(*) AS N', ...rowTests.map((t, i) => `COUNT(CASE WHEN ${t.failingWhere} THEN 1 END) AS F${i}`)].join(', ')} FROM ${relation}`,
+    [],
+    { signal },
   );
   const counts = new Map(rowTests.map((t, i) => [t, Number(scan?.[`F${i}`] ?? 0)]));
   const results: TestResult[] = [];
@@ -62,10 +65,11 @@ async function runTests(
     const failing = bindTest(t, relation, businessDate);
     let n = counts.get(t);
     if (n === undefined) {
-      const [row] = await wh.query<{ N: number }>(`SELECT COUNT(*) AS N FROM (${failing}) f`);
+      const [row] = await wh.query<{ N: number }>(`SELECT COUNT(*) AS N FROM (${failing}) f`, [], { signal });
       n = row?.N ?? 0;
     }
-    const sample = n > 0 ? JSON.stringify(await wh.query(`SELECT * FROM (${failing}) f LIMIT 3`)) : '';
+    const sample =
+      n > 0 ? JSON.stringify(await wh.query(`SELECT * FROM (${failing}) f LIMIT 3`, [], { signal })) : '';
     results.push({
       model: model.name,
       test: t.name,
@@ -168,7 +172,7 @@ export async function buildModel(
   wh: Warehouse,
   project: Project,
   model: Model,
-  opts: { runId: string; businessDate: string; fullRefresh?: boolean },
+  opts: { runId: string; businessDate: string; fullRefresh?: boolean; signal?: AbortSignal },
 ): Promise<ModelBuildResult> {
   const started = performance.now();
   const wap = `${model.schema}.${model.name}__wap`;
@@ -196,6 +200,8 @@ export async function buildModel(
         ? // Only the rows being rebuilt; the input reaches back far enough for their windows.
           `CREATE OR REPLACE TABLE ${wap} AS SELECT * FROM (${sql}) n WHERE ${newer.column} >= CAST('${newer.from}' AS DATE)`
         : `CREATE OR REPLACE TABLE ${wap} AS ${sql}`,
+    [],
+    { signal: opts.signal },
   );
   const { results: audit, rows } = await runTests(
     wh,
@@ -203,6 +209,7 @@ export async function buildModel(
     compileTests(project, model).filter((t) => t.severity === 'error'),
     wap,
     opts.businessDate,
+    opts.signal,
   );
   const failed = audit.filter((r) => r.status === 'fail');
   const record = (status: string, detail: string) =>
@@ -223,6 +230,8 @@ export async function buildModel(
             await columnsOf(wh, model.schema, `${model.name}__wap`),
           )
         : `INSERT INTO ${relationOf(model)} SELECT * FROM ${wap}`,
+      [],
+      { signal: opts.signal },
     );
     await wh.execute(`DROP TABLE IF EXISTS ${wap}`);
   } else {
@@ -260,7 +269,7 @@ export async function testModel(
   wh: Warehouse,
   project: Project,
   model: Model,
-  opts: { runId: string; businessDate: string; audited?: TestResult[] },
+  opts: { runId: string; businessDate: string; audited?: TestResult[]; signal?: AbortSignal },
 ): Promise<TestResult[]> {
   const done = new Map((opts.audited ?? []).map((r) => [r.test, r]));
   const tests = compileTests(project, model);
@@ -270,6 +279,7 @@ export async function testModel(
     tests.filter((t) => !done.has(t.name)),
     relationOf(model),
     opts.businessDate,
+    opts.signal,
   );
   const byName = new Map([...done, ...fresh.map((r) => [r.test, r] as const)]);
   const results = tests.map((t) => byName.get(t.name)!);
