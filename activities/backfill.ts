@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { loadFiles } from '../lib/ingest/load-many.js';
+import { heartbeating } from './heartbeat.js';
 import { activityMetrics, recordLoads } from './metrics.js';
 import { backfillPriceKey } from '../lib/lake/keys.js';
 import type { ObjectStore } from '../lib/lake/types.js';
@@ -64,21 +65,29 @@ export function createBackfillActivities(deps: {
     async backfillBars(input: BackfillBarsInput): Promise<BackfillBarsResult> {
       checkInput(input);
       const ctx = Context.current();
-      const written = await writeDailyHistory({
-        ...deps,
-        ...input,
-        keyOf: (symbol) => backfillKey(input.from, symbol),
-        onSymbol: (done, bars) => {
-          ctx.heartbeat({ step: 'fetch', symbols: done, of: input.symbols.length, bars });
-          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+      // Heartbeats carry the latest step; cancelled, the chunk stops after the symbol or batch at hand.
+      let progress: Record<string, unknown> = { step: 'fetch', symbols: 0, of: input.symbols.length };
+      const results = await heartbeating(
+        async (signal) => {
+          const written = await writeDailyHistory({
+            ...deps,
+            ...input,
+            keyOf: (symbol) => backfillKey(input.from, symbol),
+            onSymbol: (done, bars) => {
+              progress = { step: 'fetch', symbols: done, of: input.symbols.length, bars };
+              signal.throwIfAborted();
+            },
+          });
+          let files = 0;
+          return loadFiles(deps, written.keys, {
+            runId: `backfill-${input.from}`,
+            force: true,
+            onFile: () => (progress = { step: 'load', files: ++files, of: written.keys.length }),
+            signal,
+          });
         },
-      });
-      let files = 0;
-      const results = await loadFiles(deps, written.keys, {
-        runId: `backfill-${input.from}`,
-        force: true,
-        onFile: () => ctx.heartbeat({ step: 'load', files: ++files, of: written.keys.length }),
-      });
+        { details: () => progress },
+      );
       recordLoads(
         activityMetrics(() => ctx),
         results,
@@ -90,7 +99,7 @@ export function createBackfillActivities(deps: {
         );
       return {
         bars: results.reduce((n, r) => n + r.rowsLoaded, 0),
-        symbols: written.keys.length,
+        symbols: results.length,
         quarantined: results.reduce((n, r) => n + r.rowsQuarantined, 0),
       };
     },

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { BATCH_PREFIXES, readerForKey } from '../lib/ingest/kinds.js';
-import { loadFile, type FileLoadResult } from '../lib/ingest/load-file.js';
+import { loadFile, type FileLoadResult, type LoadProgress } from '../lib/ingest/load-file.js';
+import { heartbeating } from './heartbeat.js';
 import { activityMetrics, recordLoads } from './metrics.js';
 import type { ObjectStore } from '../lib/lake/types.js';
 import { deleteFilesOlderThan } from '../lib/ops/cleanup.js';
@@ -19,33 +20,45 @@ export function createBatchActivities({ store, warehouse, artifactsDir }: BatchD
   return {
     /** Batch files that are new or changed since they were last loaded (reference data first). */
     async listNewBatchFiles(input: { all?: boolean } = {}): Promise<{ keys: string[]; unchanged: number }> {
-      const loaded = new Map(
-        (
-          await warehouse.query<{ SOURCE_KEY: string; ETAG: string }>(
-            'SELECT SOURCE_KEY, ETAG FROM META.LOADED_FILES',
-          )
-        ).map((r) => [r.SOURCE_KEY, r.ETAG]),
-      );
-      const keys: string[] = [];
-      let unchanged = 0;
-      for (const prefix of BATCH_PREFIXES) {
-        for await (const o of store.list(prefix)) {
-          if (!/\.csv$/i.test(o.key)) continue;
-          if (!input.all && loaded.get(o.key) === o.etag) unchanged++;
-          else keys.push(o.key);
+      return heartbeating(async (signal) => {
+        const loaded = new Map(
+          (
+            await warehouse.query<{ SOURCE_KEY: string; ETAG: string }>(
+              'SELECT SOURCE_KEY, ETAG FROM META.LOADED_FILES',
+            )
+          ).map((r) => [r.SOURCE_KEY, r.ETAG]),
+        );
+        const keys: string[] = [];
+        let unchanged = 0;
+        for (const prefix of BATCH_PREFIXES) {
+          for await (const o of store.list(prefix)) {
+            signal.throwIfAborted();
+            if (!/\.csv$/i.test(o.key)) continue;
+            if (!input.all && loaded.get(o.key) === o.etag) unchanged++;
+            else keys.push(o.key);
+          }
         }
-      }
-      return { keys, unchanged };
+        return { keys, unchanged };
+      });
     },
 
-    /** Loads one file; heartbeats its row counts; a rerun after a crash upserts the same rows again. */
+    /**
+     * Loads one file, heartbeating its latest row counts every few seconds (however long a batch
+     * takes); cancelled, it stops before its next batch. A rerun after a crash upserts the same rows again.
+     */
     async loadBatchFile(input: { key: string; runId: string; force?: boolean }): Promise<FileLoadResult> {
       const ctx = Context.current();
-      const r = await loadFile({ store, warehouse }, readerForKey(input.key), input.key, {
-        runId: input.runId,
-        force: input.force,
-        onProgress: (p) => ctx.heartbeat(p),
-      });
+      let progress: LoadProgress = { key: input.key, rowsRead: 0, rowsLoaded: 0, rowsQuarantined: 0 };
+      const r = await heartbeating(
+        (signal) =>
+          loadFile({ store, warehouse }, readerForKey(input.key), input.key, {
+            runId: input.runId,
+            force: input.force,
+            onProgress: (p) => (progress = p),
+            signal,
+          }),
+        { details: () => progress },
+      );
       recordLoads(
         activityMetrics(() => ctx),
         [r],
@@ -59,7 +72,7 @@ export function createBatchActivities({ store, warehouse, artifactsDir }: BatchD
       businessDate: string;
       freshnessDays: number;
     }): Promise<QualityCheckResult[]> {
-      const results = await runQualityChecks(warehouse, input);
+      const results = await heartbeating((signal) => runQualityChecks(warehouse, { ...input, signal }));
       const at = new Date();
       await warehouse.upsert(
         QUALITY_RESULTS,
@@ -77,7 +90,7 @@ export function createBatchActivities({ store, warehouse, artifactsDir }: BatchD
       const cutoff = new Date(
         Date.parse(`${input.businessDate}T00:00:00Z`) - input.retentionDays * 86_400_000,
       );
-      return deleteFilesOlderThan(artifactsDir, cutoff);
+      return heartbeating(() => deleteFilesOlderThan(artifactsDir, cutoff));
     },
 
     async recordRun(input: {
@@ -87,26 +100,29 @@ export function createBatchActivities({ store, warehouse, artifactsDir }: BatchD
       status: string;
       detail: string;
     }): Promise<void> {
-      const now = new Date();
-      const [existing] = await warehouse.query<{ STARTED_AT: Date }>(
-        'SELECT STARTED_AT FROM META.RUN_LOG WHERE RUN_ID = ?',
-        [input.runId],
-      );
-      await warehouse.upsert(
-        RUN_LOG,
-        ['RUN_ID', 'PIPELINE', 'BUSINESS_DATE', 'STATUS', 'DETAIL', 'STARTED_AT', 'FINISHED_AT'],
-        [
+      // Heartbeating: on DuckDB the write may wait behind a long one (a model build) for a while.
+      await heartbeating(async () => {
+        const now = new Date();
+        const [existing] = await warehouse.query<{ STARTED_AT: Date }>(
+          'SELECT STARTED_AT FROM META.RUN_LOG WHERE RUN_ID = ?',
+          [input.runId],
+        );
+        await warehouse.upsert(
+          RUN_LOG,
+          ['RUN_ID', 'PIPELINE', 'BUSINESS_DATE', 'STATUS', 'DETAIL', 'STARTED_AT', 'FINISHED_AT'],
           [
-            input.runId,
-            input.pipeline,
-            input.businessDate,
-            input.status,
-            input.detail,
-            existing?.STARTED_AT ?? now,
-            input.status === 'running' ? null : now,
+            [
+              input.runId,
+              input.pipeline,
+              input.businessDate,
+              input.status,
+              input.detail,
+              existing?.STARTED_AT ?? now,
+              input.status === 'running' ? null : now,
+            ],
           ],
-        ],
-      );
+        );
+      });
     },
   };
 }

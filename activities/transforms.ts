@@ -8,6 +8,7 @@ import {
   type TestResult,
 } from '../lib/transforms/build.js';
 import { egxCalendar } from '../lib/market/calendar.js';
+import { heartbeating } from './heartbeat.js';
 import { activityMetrics } from './metrics.js';
 import { checkStreamingFreshness, type StreamingFreshness } from '../lib/quality/streaming-freshness.js';
 import { publishDocs } from '../lib/transforms/docs.js';
@@ -48,7 +49,10 @@ export function createTransformActivities({ warehouse, projectDir, store, docsDi
       }));
     },
 
-    /** Builds one model (write-audit-publish). A failed audit is not retried: the data must change first. */
+    /**
+     * Builds one model (write-audit-publish), heartbeating; cancelled, it interrupts the running
+     * statement. A failed audit is not retried: the data must change first.
+     */
     async buildTransformModel(input: {
       model: string;
       runId: string;
@@ -57,7 +61,9 @@ export function createTransformActivities({ warehouse, projectDir, store, docsDi
     }): Promise<ModelBuildResult> {
       const { p, m } = await model(input.model);
       try {
-        const r = await buildModel(warehouse, p, m, input);
+        const r = await heartbeating((signal) => buildModel(warehouse, p, m, { ...input, signal }), {
+          details: () => ({ model: m.name }),
+        });
         activityMetrics(() => Context.current()).modelSeconds.record(r.seconds, { model: m.name });
         return r;
       } catch (e) {
@@ -69,16 +75,17 @@ export function createTransformActivities({ warehouse, projectDir, store, docsDi
 
     /** Were streamed bars loaded in the `hours` before `asOf` (only checked when the market was open then)? */
     async checkStreamedDataFreshness(input: { asOf: string; hours: number }): Promise<StreamingFreshness> {
-      return checkStreamingFreshness(warehouse, egxCalendar(), new Date(input.asOf), input.hours);
+      return heartbeating(() =>
+        checkStreamingFreshness(warehouse, egxCalendar(), new Date(input.asOf), input.hours),
+      );
     },
 
     /** Regenerates the docs site from the models and the latest build and test results. */
     async generateTransformDocs(): Promise<{ models: number; keys: string[] }> {
-      return publishDocs(await project(), warehouse, { store, localDir: docsDir });
+      return heartbeating(async () => publishDocs(await project(), warehouse, { store, localDir: docsDir }));
     },
 
-    /** Runs every test of one published model and records the results. */
-    /** Runs the model's tests; `audited` are results its build's audit already has for the published version. */
+    /** Runs the model's tests (heartbeating, interrupted when cancelled); `audited` are results its build's audit already has for the published version. */
     async testTransformModel(input: {
       model: string;
       runId: string;
@@ -86,7 +93,9 @@ export function createTransformActivities({ warehouse, projectDir, store, docsDi
       audited?: TestResult[];
     }): Promise<TestResult[]> {
       const { p, m } = await model(input.model);
-      const results = await testModel(warehouse, p, m, input);
+      const results = await heartbeating((signal) => testModel(warehouse, p, m, { ...input, signal }), {
+        details: () => ({ model: m.name }),
+      });
       const failures = activityMetrics(() => Context.current()).testFailures;
       for (const severity of ['error', 'warn'] as const)
         failures.add(results.filter((r) => r.status !== 'pass' && r.severity === severity).length, {

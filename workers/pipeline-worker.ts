@@ -113,6 +113,9 @@ export async function createPipelineWorker(
     },
     // Lets in-flight activities finish (and commit what they did) when the worker stops.
     shutdownGraceTime: '10 seconds',
+    // Long activities heartbeat every 10 s: send each within 10 s (not 80% of the heartbeat
+    // timeout), so a cancellation, which arrives with a heartbeat's answer, stops them promptly.
+    maxHeartbeatThrottleInterval: '10 seconds',
     ...overrides,
   });
 }

@@ -51,6 +51,7 @@ export interface DailyBatchOutput {
 
 const batch = proxyActivities<BatchActivities>({
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
 });
 const loads = proxyActivities<BatchActivities>({

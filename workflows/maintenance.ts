@@ -23,6 +23,7 @@ export interface MaintenanceOutput {
 
 const act = proxyActivities<MaintenanceActivities>({
   startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '1 minute',
   retry: { initialInterval: '30 seconds', maximumAttempts: 3 },
 });
 

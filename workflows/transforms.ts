@@ -30,6 +30,7 @@ export interface TransformsOutput {
 
 const act = proxyActivities<TransformActivities>({
   startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
   retry: { initialInterval: '5 seconds', maximumAttempts: 3 },
 });
 

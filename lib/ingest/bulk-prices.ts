@@ -157,7 +157,14 @@ const safeSymbolFromKey = (key: string): string | undefined => {
 export async function loadPriceFilesInBulk(
   deps: { store: ObjectStore; warehouse: Warehouse },
   keys: string[],
-  opts: { runId: string; force?: boolean; now?: () => Date; onFile?: (r: FileLoadResult) => void },
+  opts: {
+    runId: string;
+    force?: boolean;
+    now?: () => Date;
+    onFile?: (r: FileLoadResult) => void;
+    /** Aborting it loads no more batches (the batch being loaded, a few seconds' work, finishes). */
+    signal?: AbortSignal;
+  },
 ): Promise<{ results: FileLoadResult[]; rest: string[] }> {
   const { store, warehouse } = deps;
   if (!(store instanceof LocalObjectStore) || !(warehouse instanceof DuckDbWarehouse) || keys.length === 0) {
@@ -222,6 +229,7 @@ export async function loadPriceFilesInBulk(
     } else rest.push(f.key);
   }
   for (const batch of [...groups.values()].flat()) {
+    opts.signal?.throwIfAborted();
     const loaded = await loadBatch(warehouse, batch, opts);
     for (const c of batch) {
       const r = loaded.get(c.key);

@@ -44,6 +44,8 @@ export interface LoadFileOptions {
   batchSize?: number;
   onProgress?: (p: LoadProgress) => void;
   now?: () => Date;
+  /** Aborting it stops the load before its next batch (rejecting with the abort's reason); rows already upserted stay, the manifest is not written. */
+  signal?: AbortSignal;
 }
 
 /** The quarantine object for one source file of one run: `quarantine/<run-id>/<source-name>.ndjson`. */
@@ -108,6 +110,7 @@ export async function loadFile(
   let batch: SqlValue[][] = [];
   let rowsRead = 0;
   const flush = async () => {
+    opts.signal?.throwIfAborted();
     if (batch.length === 0) return;
     const r = await warehouse.upsert(reader.table, columns, batch);
     result.rowsInserted += r.inserted;
@@ -137,6 +140,7 @@ export async function loadFile(
     quarantined.push({ line: 0, reason: `file not loaded: ${e.message}`, raw: '' });
   }
 
+  opts.signal?.throwIfAborted();
   result.rowsQuarantined = quarantined.filter((q) => q.line > 0).length;
   for (const q of quarantined) {
     const cls = reasonClass(q.reason);

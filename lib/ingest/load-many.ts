@@ -27,6 +27,8 @@ export async function loadFiles(
     concurrency?: number;
     onFile?: (r: FileLoadResult, done: number) => void;
     onProgress?: (p: LoadProgress) => void;
+    /** Aborting it stops the loads between batches (see loadFile). */
+    signal?: AbortSignal;
   },
 ): Promise<FileLoadResult[]> {
   let done = 0;

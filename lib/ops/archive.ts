@@ -26,12 +26,14 @@ export function archiveKey(month: string, runId: string): string {
 export async function archiveOldStreamBars(
   wh: Warehouse,
   store: ObjectStore,
-  opts: { cutoff: Date; runId: string },
+  opts: { cutoff: Date; runId: string; signal?: AbortSignal },
 ): Promise<ArchiveResult> {
   const cutoff = ts(opts.cutoff);
+  const statement = { signal: opts.signal }; // an abort interrupts the running statement; nothing after it runs
   const [snap] = await wh.query<{ N: number; AT: string | null }>(
     'SELECT COUNT(*) AS N, CAST(MAX(LOADED_AT) AS VARCHAR) AS AT FROM RAW.STREAM_BARS WHERE TS < CAST(? AS TIMESTAMP)',
     [cutoff],
+    statement,
   );
   const result: ArchiveResult = { cutoff: opts.cutoff.toISOString(), months: [], archived: 0, deleted: 0 };
   if (!snap?.N || !snap.AT) return result;
@@ -44,12 +46,13 @@ export async function archiveOldStreamBars(
     `SELECT DISTINCT SUBSTR(CAST(TS AS VARCHAR), 1, 7) AS M FROM RAW.STREAM_BARS
       WHERE TS < CAST(? AS TIMESTAMP) AND LOADED_AT <= CAST(? AS TIMESTAMP) ORDER BY M`,
     [cutoff, snapshot],
+    statement,
   );
 
   // 1. Archive and verify every month.
   for (const { M: month } of months) {
     const where = `SUBSTR(CAST(TS AS VARCHAR), 1, 7) = ? AND TS < CAST(? AS TIMESTAMP) AND LOADED_AT <= CAST(? AS TIMESTAMP)`;
-    const rows = await wh.query(select(where), [month, cutoff, snapshot]);
+    const rows = await wh.query(select(where), [month, cutoff, snapshot], statement);
     const body = rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
     const key = archiveKey(month, opts.runId);
     await store.put(key, body, { contentType: 'application/x-ndjson' });
@@ -65,10 +68,11 @@ export async function archiveOldStreamBars(
   }
 
   // 2. Only now delete what was archived.
-  const [before] = await wh.query<{ N: number }>('SELECT COUNT(*) AS N FROM RAW.STREAM_BARS');
+  const [before] = await wh.query<{ N: number }>('SELECT COUNT(*) AS N FROM RAW.STREAM_BARS', [], statement);
   await wh.execute(
     'DELETE FROM RAW.STREAM_BARS WHERE TS < CAST(? AS TIMESTAMP) AND LOADED_AT <= CAST(? AS TIMESTAMP)',
     [cutoff, snapshot],
+    statement,
   );
   const [after] = await wh.query<{ N: number }>('SELECT COUNT(*) AS N FROM RAW.STREAM_BARS');
   result.deleted = (before?.N ?? 0) - (after?.N ?? 0);

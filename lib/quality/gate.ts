@@ -74,13 +74,17 @@ const CHECKS: CheckDef[] = [
 export const QUALITY_CHECKS = CHECKS.map((c) => c.name);
 
 /** Runs the data-quality gate's checks; each result carries its counts and a sentence for people. */
-export async function runQualityChecks(wh: Warehouse, o: GateOptions): Promise<QualityCheckResult[]> {
+export async function runQualityChecks(
+  wh: Warehouse,
+  o: GateOptions & { signal?: AbortSignal },
+): Promise<QualityCheckResult[]> {
   const results: QualityCheckResult[] = [];
   for (const check of CHECKS) {
     const { text, params } = check.sql(o);
     const [row] = await wh.query<{ FAILING: number | null; CHECKED: number; DETAIL?: string | null }>(
       text,
       params,
+      { signal: o.signal },
     );
     const failing = Number(row?.FAILING ?? 0);
     const checked = Number(row?.CHECKED ?? 0);

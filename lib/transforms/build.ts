@@ -52,10 +52,13 @@ async function runTests(
   tests: CompiledTest[],
   relation: string,
   businessDate: string,
+  signal?: AbortSignal,
 ): Promise<{ results: TestResult[]; rows: number }> {
   const rowTests = tests.filter((t) => t.failingWhere);
   const [scan] = await wh.query<Record<string, number>>(
     `SELECT ${['COUNT(*) AS N', ...rowTests.map((t, i) => `COUNT(CASE WHEN ${t.failingWhere} THEN 1 END) AS F${i}`)].join(', ')} FROM ${relation}`,
+    [],
+    { signal },
   );
   const counts = new Map(rowTests.map((t, i) => [t, Number(scan?.[`F${i}`] ?? 0)]));
   const results: TestResult[] = [];
@@ -63,10 +66,11 @@ async function runTests(
     const failing = bindTest(t, relation, businessDate);
     let n = counts.get(t);
     if (n === undefined) {
-      const [row] = await wh.query<{ N: number }>(`SELECT COUNT(*) AS N FROM (${failing}) f`);
+      const [row] = await wh.query<{ N: number }>(`SELECT COUNT(*) AS N FROM (${failing}) f`, [], { signal });
       n = row?.N ?? 0;
     }
-    const sample = n > 0 ? JSON.stringify(await wh.query(`SELECT * FROM (${failing}) f LIMIT 3`)) : '';
+    const sample =
+      n > 0 ? JSON.stringify(await wh.query(`SELECT * FROM (${failing}) f LIMIT 3`, [], { signal })) : '';
     results.push({
       model: model.name,
       test: t.name,
@@ -177,7 +181,7 @@ export async function buildModel(
   wh: Warehouse,
   project: Project,
   model: Model,
-  opts: { runId: string; businessDate: string; fullRefresh?: boolean },
+  opts: { runId: string; businessDate: string; fullRefresh?: boolean; signal?: AbortSignal },
 ): Promise<ModelBuildResult> {
   const started = performance.now();
   const wapName = stagingName(model.name, opts.runId);
@@ -206,37 +210,54 @@ export async function buildModel(
         ? // Only the rows being rebuilt; the input reaches back far enough for their windows.
           `CREATE OR REPLACE TABLE ${wap} AS SELECT * FROM (${sql}) n WHERE ${newer.column} >= CAST('${newer.from}' AS DATE)`
         : `CREATE OR REPLACE TABLE ${wap} AS ${sql}`,
+    [],
+    { signal: opts.signal },
   );
-  const { results: audit, rows } = await runTests(
-    wh,
-    model,
-    compileTests(project, model).filter((t) => t.severity === 'error'),
-    wap,
-    opts.businessDate,
-  );
-  const failed = audit.filter((r) => r.status === 'fail');
+  const dropStaging = () =>
+    wh
+      .execute(`DROP ${model.materialized === 'view' ? 'VIEW' : 'TABLE'} IF EXISTS ${wap}`)
+      .catch(() => undefined);
+  let audit: TestResult[];
+  let rows = 0;
   const record = (status: string, detail: string) =>
     recordModelRun(wh, opts.runId, model, status, rows, (performance.now() - started) / 1000, detail);
-  if (failed.length > 0) {
-    await wh.execute(`DROP ${model.materialized === 'view' ? 'VIEW' : 'TABLE'} IF EXISTS ${wap}`);
-    const err = new ModelAuditFailedError(model.name, failed);
-    await record('audit_failed', err.message);
-    throw err;
-  }
-  if (newer) {
-    // One statement: readers see the table before or after the new rows, never half of them.
-    await wh.execute(
-      newer.kind === 'merge'
-        ? mergeSql(
-            { schema: model.schema, name: model.name, key: model.uniqueKey, columns: [] },
-            wap,
-            await columnsOf(wh, model.schema, wapName),
-          )
-        : `INSERT INTO ${relationOf(model)} SELECT * FROM ${wap}`,
-    );
-    await wh.execute(`DROP TABLE IF EXISTS ${wap}`);
-  } else {
-    await publish(wh, model, sql, wap);
+  // A build that fails or is cancelled after its staging table exists drops it (names are per run).
+  try {
+    ({ results: audit, rows } = await runTests(
+      wh,
+      model,
+      compileTests(project, model).filter((t) => t.severity === 'error'),
+      wap,
+      opts.businessDate,
+      opts.signal,
+    ));
+    const failed = audit.filter((r) => r.status === 'fail');
+    if (failed.length > 0) {
+      await dropStaging();
+      const err = new ModelAuditFailedError(model.name, failed);
+      await record('audit_failed', err.message);
+      throw err;
+    }
+    if (newer) {
+      // One statement: readers see the table before or after the new rows, never half of them.
+      await wh.execute(
+        newer.kind === 'merge'
+          ? mergeSql(
+              { schema: model.schema, name: model.name, key: model.uniqueKey, columns: [] },
+              wap,
+              await columnsOf(wh, model.schema, wapName),
+            )
+          : `INSERT INTO ${relationOf(model)} SELECT * FROM ${wap}`,
+        [],
+        { signal: opts.signal },
+      );
+      await wh.execute(`DROP TABLE IF EXISTS ${wap}`);
+    } else {
+      await publish(wh, model, sql, wap);
+    }
+  } catch (e) {
+    await dropStaging();
+    throw e;
   }
   const seconds = (performance.now() - started) / 1000;
   await record('published', '');
@@ -270,7 +291,7 @@ export async function testModel(
   wh: Warehouse,
   project: Project,
   model: Model,
-  opts: { runId: string; businessDate: string; audited?: TestResult[] },
+  opts: { runId: string; businessDate: string; audited?: TestResult[]; signal?: AbortSignal },
 ): Promise<TestResult[]> {
   const done = new Map((opts.audited ?? []).map((r) => [r.test, r]));
   const tests = compileTests(project, model);
@@ -280,6 +301,7 @@ export async function testModel(
     tests.filter((t) => !done.has(t.name)),
     relationOf(model),
     opts.businessDate,
+    opts.signal,
   );
   const byName = new Map([...done, ...fresh.map((r) => [r.test, r] as const)]);
   const results = tests.map((t) => byName.get(t.name)!);

@@ -15,7 +15,15 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { checkColumns, createTableSql, matchedCountSql, mergeSql, qualified } from './sql.js';
-import type { ColumnType, SqlValue, TableDef, UpsertResult, Warehouse } from './types.js';
+import {
+  StatementCancelledError,
+  type ColumnType,
+  type SqlValue,
+  type StatementOptions,
+  type TableDef,
+  type UpsertResult,
+  type Warehouse,
+} from './types.js';
 
 /** Opens (creating if needed) the DuckDB file, runs `work`, and closes it again. ':memory:' is allowed. */
 export async function withDuckDb<T>(
@@ -170,6 +178,31 @@ export interface DuckDbSession {
   query<T extends Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T[]>;
 }
 
+/**
+ * Runs one statement on `conn`. When `signal` aborts meanwhile, the connection is interrupted
+ * (DuckDB stops the statement, rolls back what it wrote and takes the next statement normally)
+ * and the promise rejects with StatementCancelledError; an aborted signal runs nothing.
+ */
+async function interruptible<T>(
+  conn: DuckDBConnection,
+  sql: string,
+  signal: AbortSignal | undefined,
+  statement: () => Promise<T>,
+): Promise<T> {
+  if (!signal) return statement();
+  if (signal.aborted) throw new StatementCancelledError(sql, signal.reason);
+  const interrupt = () => conn.interrupt();
+  signal.addEventListener('abort', interrupt, { once: true });
+  try {
+    return await statement();
+  } catch (e) {
+    if (signal.aborted) throw new StatementCancelledError(sql, signal.reason);
+    throw e;
+  } finally {
+    signal.removeEventListener('abort', interrupt);
+  }
+}
+
 async function runOn(conn: DuckDBConnection, sql: string, params: SqlValue[]): Promise<void> {
   await conn.run(sql, params as never);
 }
@@ -209,25 +242,61 @@ export class DuckDbWarehouse implements Warehouse {
     };
   }
 
-  /** Runs `work` on the main connection with no other write in between; `work` must use the session it is given. */
-  serialized<T>(work: (db: DuckDbSession) => Promise<T>): Promise<T> {
-    return this.exclusive(() => work(this.session));
+  /**
+   * Runs `work` on the main connection with no other write in between; `work` must use the session
+   * it is given. With a signal, an abort interrupts the session's running statement and makes its
+   * later statements reject.
+   */
+  serialized<T>(work: (db: DuckDbSession) => Promise<T>, opts: StatementOptions = {}): Promise<T> {
+    return this.exclusive(() => work(this.sessionOn(opts.signal)), opts.signal, 'serialized statements');
   }
 
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.writes.then(work, work);
+  /** The main connection's statements, interrupted when `signal` aborts. */
+  private sessionOn(signal: AbortSignal | undefined): DuckDbSession {
+    if (!signal) return this.session;
+    return {
+      execute: (sql, params = []) =>
+        interruptible(this.connection, sql, signal, () => runOn(this.connection, sql, params)),
+      query: (sql, params = []) =>
+        interruptible(this.connection, sql, signal, () => queryOn(this.connection, sql, params)),
+    };
+  }
+
+  /**
+   * Queues `work` behind the other writes. With a signal, work still waiting for its turn rejects
+   * as soon as the signal aborts (and never starts); running work is the caller's to interrupt.
+   * A rejected or interrupted work never blocks the queue: the next one starts after it settles.
+   */
+  private exclusive<T>(work: () => Promise<T>, signal?: AbortSignal, what = 'statement'): Promise<T> {
+    if (signal?.aborted) return Promise.reject(new StatementCancelledError(what, signal.reason));
+    let waiting: (() => void) | undefined;
+    const start = () => {
+      if (waiting) signal?.removeEventListener('abort', waiting);
+      return work();
+    };
+    const next = this.writes.then(start, start);
     this.writes = next.catch(() => {});
-    return next;
+    if (!signal) return next;
+    return new Promise<T>((resolve, reject) => {
+      waiting = () => reject(new StatementCancelledError(what, signal.reason));
+      signal.addEventListener('abort', waiting, { once: true });
+      next.then(resolve, reject);
+    });
   }
 
-  async execute(sql: string, params: SqlValue[] = []): Promise<void> {
-    await this.exclusive(() => this.session.execute(sql, params));
+  async execute(sql: string, params: SqlValue[] = [], opts: StatementOptions = {}): Promise<void> {
+    await this.exclusive(() => this.sessionOn(opts.signal).execute(sql, params), opts.signal, sql);
   }
 
-  async query<T extends Record<string, unknown>>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+  async query<T extends Record<string, unknown>>(
+    sql: string,
+    params: SqlValue[] = [],
+    opts: StatementOptions = {},
+  ): Promise<T[]> {
+    if (opts.signal?.aborted) throw new StatementCancelledError(sql, opts.signal.reason);
     const conn = await this.instance.connect();
     try {
-      return await queryOn<T>(conn, sql, params);
+      return await interruptible(conn, sql, opts.signal, () => queryOn<T>(conn, sql, params));
     } finally {
       conn.closeSync();
     }

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import snowflake from 'snowflake-sdk';
 import type { Bind, Column, Connection, ConnectionOptions, SnowflakeError } from 'snowflake-sdk';
-import type { ColumnType, SqlValue, TableDef, UpsertResult, Warehouse } from './types.js';
+import {
+  StatementCancelledError,
+  type ColumnType,
+  type SqlValue,
+  type StatementOptions,
+  type TableDef,
+  type UpsertResult,
+  type Warehouse,
+} from './types.js';
 import { isSqlIdentifier } from './sql.js';
 
 /** How to reach Snowflake (or a local emulator). Exactly one of `password` and `privateKey`. */
@@ -363,20 +371,52 @@ interface RunResult {
   rows: unknown[][];
 }
 
-function run(conn: Connection, what: string, sqlText: string, binds?: Bind[] | Bind[][]): Promise<RunResult> {
+/**
+ * Runs one statement. When `signal` aborts first, the statement is cancelled on the server (an
+ * abort request, best effort: its answer is not awaited) and the promise rejects at once with
+ * StatementCancelledError.
+ */
+export function runStatement(
+  conn: Pick<Connection, 'execute'>,
+  what: string,
+  sqlText: string,
+  binds?: Bind[] | Bind[][],
+  signal?: AbortSignal,
+): Promise<RunResult> {
+  if (signal?.aborted) return Promise.reject(new StatementCancelledError(sqlText, signal.reason));
   return new Promise((resolve, reject) => {
+    let done = false;
+    let cancel: (() => void) | undefined;
+    const finish = () => {
+      done = true;
+      if (cancel) signal?.removeEventListener('abort', cancel);
+    };
     try {
-      conn.execute({
+      const statement = conn.execute({
         sqlText,
         binds,
         rowMode: 'array',
         complete: (err, stmt, rows) => {
+          finish();
           if (err) reject(new SnowflakeStatementError(what, sqlText, err));
           else resolve({ columns: stmt.getColumns() ?? [], rows: (rows ?? []) as unknown[][] });
         },
       });
+      if (signal && !done) {
+        cancel = () => {
+          finish();
+          try {
+            statement.cancel(() => undefined);
+          } catch {
+            // The statement may have finished meanwhile; the caller is told it was cancelled either way.
+          }
+          reject(new StatementCancelledError(sqlText, signal.reason));
+        };
+        signal.addEventListener('abort', cancel, { once: true });
+      }
     } catch (e) {
       // The driver validates options synchronously (e.g. a bind it cannot serialize).
+      finish();
       reject(new SnowflakeStatementError(what, sqlText, e));
     }
   });
@@ -420,7 +460,7 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
     const sql = insertValuesSql(target, columns);
     let written = 0;
     for (const part of chunk(rows, chunkRows)) {
-      written += dmlCount(await run(conn, what, sql, part), 'number of rows inserted');
+      written += dmlCount(await runStatement(conn, what, sql, part), 'number of rows inserted');
     }
     return written;
   }
@@ -428,7 +468,7 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
   /** Creates a temporary staging table, runs `work`, and always drops it again. */
   async function withStage<T>(table: TableDef, columns: string[], work: (stage: string) => Promise<T>) {
     const stage = stageName(table);
-    await run(
+    await runStatement(
       conn,
       `creating staging table for ${qualifiedName(table)}`,
       createStageSql(stage, table, columns),
@@ -437,7 +477,7 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
       return await work(stage);
     } finally {
       // Temporary tables vanish with the session anyway; a failed drop must not hide the real error.
-      await run(conn, `dropping staging table ${stage}`, `DROP TABLE IF EXISTS ${stage}`).catch(
+      await runStatement(conn, `dropping staging table ${stage}`, `DROP TABLE IF EXISTS ${stage}`).catch(
         () => undefined,
       );
     }
@@ -446,12 +486,16 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
   return {
     dialect: 'snowflake',
 
-    async execute(sql, params) {
-      await run(conn, 'statement', sql, params?.map(toBind));
+    async execute(sql, params, opts?: StatementOptions) {
+      await runStatement(conn, 'statement', sql, params?.map(toBind), opts?.signal);
     },
 
-    async query<T extends Record<string, unknown>>(sql: string, params?: SqlValue[]) {
-      const { columns, rows } = await run(conn, 'query', sql, params?.map(toBind));
+    async query<T extends Record<string, unknown>>(
+      sql: string,
+      params?: SqlValue[],
+      opts?: StatementOptions,
+    ) {
+      const { columns, rows } = await runStatement(conn, 'query', sql, params?.map(toBind), opts?.signal);
       const names = columns.map((c) => c.getName().toUpperCase());
       return rows.map((row) => {
         const out: Record<string, unknown> = {};
@@ -469,7 +513,11 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
       // More than one statement: stage first, so the table gets all rows in one INSERT or none.
       return withStage(table, columns, async (stage) => {
         await insertChunks(`staging rows for ${name}`, stage, columns, encoded);
-        const result = await run(conn, `bulk insert into ${name}`, insertFromStageSql(table, stage, columns));
+        const result = await runStatement(
+          conn,
+          `bulk insert into ${name}`,
+          insertFromStageSql(table, stage, columns),
+        );
         return dmlCount(result, 'number of rows inserted');
       });
     },
@@ -481,7 +529,7 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
       const name = qualifiedName(table);
       return withStage(table, columns, async (stage): Promise<UpsertResult> => {
         await insertChunks(`staging rows for upsert into ${name}`, stage, columns, encoded);
-        const result = await run(conn, `merge into ${name}`, mergeSql(table, stage, columns));
+        const result = await runStatement(conn, `merge into ${name}`, mergeSql(table, stage, columns));
         return {
           inserted: dmlCount(result, 'number of rows inserted'),
           updated: dmlCount(result, 'number of rows updated'),
@@ -491,10 +539,10 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
 
     async bootstrap(tables) {
       for (const schema of new Set(tables.map((t) => ident(t.schema)))) {
-        await run(conn, `creating schema ${schema}`, createSchemaSql(schema));
+        await runStatement(conn, `creating schema ${schema}`, createSchemaSql(schema));
       }
       for (const table of tables) {
-        await run(conn, `creating table ${qualifiedName(table)}`, createTableSql(table));
+        await runStatement(conn, `creating table ${qualifiedName(table)}`, createTableSql(table));
       }
     },
 

@@ -24,6 +24,25 @@ export interface TableDef {
   indexKey?: boolean;
 }
 
+/** Options of one statement. */
+export interface StatementOptions {
+  /**
+   * Aborting it cancels the statement: a running one is interrupted where the driver allows
+   * (DuckDB: the connection running it; Snowflake: the statement is cancelled on the server), one
+   * still waiting its turn never starts; either way the promise rejects with StatementCancelledError.
+   */
+  signal?: AbortSignal;
+}
+
+/** Thrown by execute/query when their `signal` aborts; the abort's reason is the `cause`. */
+export class StatementCancelledError extends Error {
+  constructor(sql: string, reason: unknown) {
+    const line = sql.replace(/\s+/g, ' ').trim();
+    super(`statement cancelled: ${line.length > 100 ? `${line.slice(0, 99)}…` : line}`, { cause: reason });
+    this.name = 'StatementCancelledError';
+  }
+}
+
 export interface UpsertResult {
   inserted: number;
   updated: number;
@@ -36,11 +55,12 @@ export interface UpsertResult {
 export interface Warehouse {
   readonly dialect: 'duckdb' | 'snowflake';
   /** Runs one statement (DDL or DML) with positional `?` parameters. */
-  execute(sql: string, params?: SqlValue[]): Promise<void>;
+  execute(sql: string, params?: SqlValue[], opts?: StatementOptions): Promise<void>;
   /** Runs a query; column names in the result are upper-case; DATE columns come back as 'YYYY-MM-DD', numbers as number. */
   query<T extends Record<string, unknown> = Record<string, unknown>>(
     sql: string,
     params?: SqlValue[],
+    opts?: StatementOptions,
   ): Promise<T[]>;
   /** Appends rows in bulk (never one INSERT per row). Returns the number of rows written. */
   bulkInsert(table: TableDef, columns: string[], rows: SqlValue[][]): Promise<number>;

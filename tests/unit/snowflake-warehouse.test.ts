@@ -1,3 +1,4 @@
+import type { Connection, StatementOption } from 'snowflake-sdk';
 import { describe, expect, test } from 'vitest';
 import {
   checkKeys,
@@ -11,6 +12,7 @@ import {
   insertFromStageSql,
   insertValuesSql,
   mergeSql,
+  runStatement,
   SnowflakeInputInvalidError,
   SnowflakeSettingsInvalidError,
   SnowflakeStatementError,
@@ -20,7 +22,7 @@ import {
   validateSettings,
   type SnowflakeSettings,
 } from '../../lib/warehouse/snowflake.js';
-import type { TableDef } from '../../lib/warehouse/types.js';
+import { StatementCancelledError, type TableDef } from '../../lib/warehouse/types.js';
 
 const prices: TableDef = {
   schema: 'market',
@@ -232,5 +234,56 @@ describe('Snowflake settings', () => {
     expect(err({ bulkChunkRows: 0 })).toContain('"bulkChunkRows"');
     expect(err({ port: 70000 })).toContain('"port"');
     expect(err({ schema: 'a b' })).toContain('"schema"');
+  });
+});
+
+describe('cancelling a statement', () => {
+  /** A driver connection whose statements run until `finish` is called; records abort requests. */
+  function fakeConnection() {
+    const calls = { cancels: 0, finish: (_err?: Error) => {} };
+    const conn: Pick<Connection, 'execute'> = {
+      execute: (opts: StatementOption) => {
+        const stmt = { getColumns: () => [], cancel: () => void calls.cancels++ };
+        calls.finish = (err) => opts.complete?.(err as never, stmt as never, []);
+        return stmt as never;
+      },
+    };
+    return { conn, calls };
+  }
+
+  test('an abort sends one cancel request and rejects at once; the late answer is ignored', async () => {
+    const { conn, calls } = fakeConnection();
+    const abort = new AbortController();
+    const running = runStatement(conn, 'query', 'SELECT SLOW()', [], abort.signal);
+    abort.abort(new Error('activity cancelled'));
+    const err = await running.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StatementCancelledError);
+    expect((err as Error).message).toBe('statement cancelled: SELECT SLOW()');
+    expect(((err as Error).cause as Error).message).toBe('activity cancelled');
+    expect(calls.cancels).toBe(1);
+    calls.finish(new Error('SQL execution canceled'));
+    abort.abort();
+    expect(calls.cancels).toBe(1);
+  });
+
+  test('a statement that finishes first is not cancelled by a later abort', async () => {
+    const { conn, calls } = fakeConnection();
+    const abort = new AbortController();
+    const running = runStatement(conn, 'statement', 'SELECT 1', [], abort.signal);
+    calls.finish();
+    await expect(running).resolves.toEqual({ columns: [], rows: [] });
+    abort.abort();
+    expect(calls.cancels).toBe(0);
+  });
+
+  test('an already aborted signal sends nothing', async () => {
+    const { conn, calls } = fakeConnection();
+    let executed = false;
+    const spy = { execute: (o: StatementOption) => ((executed = true), conn.execute(o)) };
+    await expect(runStatement(spy, 'q', 'SELECT 1', [], AbortSignal.abort())).rejects.toThrow(
+      StatementCancelledError,
+    );
+    expect(executed).toBe(false);
+    expect(calls.cancels).toBe(0);
   });
 });
