@@ -45,8 +45,8 @@ export default tseslint.config(
               message: 'Workflows must stay deterministic: no Node built-ins.',
             },
             {
-              // Pure helpers workflows may share with activities: lib/util/pool.
-              regex: '^\\.\\./lib/(?!util/pool\\.js$)',
+              // Pure helpers workflows may share with activities: lib/util/pool and lib/util/dates.
+              regex: '^\\.\\./lib/(?!util/(pool|dates)\\.js$)',
               allowTypeImports: true,
               message: 'Workflows call activities; they import lib types only.',
             },

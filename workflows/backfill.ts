@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { BackfillActivities } from '../activities/backfill.js';
 import { alertOnFailure, failTyped, rootCause } from './alerting.js';
-import { tagRun } from './business-date.js';
+import { requireBusinessDate, tagRun } from './business-date.js';
 import { pooled } from './concurrency.js';
 import { transformsWorkflow } from './transforms.js';
 
@@ -87,11 +87,9 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
 
 async function runBackfill(input: BackfillInput): Promise<BackfillProgress> {
   tagRun('backfill', input.from);
-  if (
-    !/^\d{4}-\d{2}-\d{2}$/.test(input.from) ||
-    !/^\d{4}-\d{2}-\d{2}$/.test(input.to) ||
-    input.to < input.from
-  ) {
+  requireBusinessDate(input.from, 'backfill from');
+  requireBusinessDate(input.to, 'backfill to');
+  if (input.to < input.from) {
     throw ApplicationFailure.nonRetryable(
       `backfill: need from <= to as YYYY-MM-DD, got ${input.from}..${input.to}`,
       'BadInput',

@@ -1,5 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { businessDateProblem } from '../lib/util/dates.js';
 import { SA } from '../temporal-config/search-attribute-keys.js';
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -35,4 +36,16 @@ export function tagRun(pipeline: string, businessDate?: string): void {
     { key: SA.pipeline, value: pipeline },
     ...(businessDate ? [{ key: SA.businessDate, value: businessDate }] : []),
   ]);
+}
+
+/**
+ * The business date a run was given, checked: a missing or impossible one (2026-02-30) fails the
+ * run at once as BadInput, before anything touches the warehouse.
+ */
+export function requireBusinessDate(date: string | undefined, what: string): string {
+  if (date === undefined)
+    throw ApplicationFailure.nonRetryable(`no ${what}: pass it or start from the schedule`, 'BadInput');
+  const problem = businessDateProblem(date);
+  if (problem) throw ApplicationFailure.nonRetryable(`${what}: ${problem}`, 'BadInput');
+  return date;
 }

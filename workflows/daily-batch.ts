@@ -12,7 +12,7 @@ import type { HealthActivities } from '../activities/health.js';
 import type { FileLoadResult } from '../lib/ingest/load-file.js';
 import type { QualityCheckResult } from '../lib/quality/gate.js';
 import { alertOnFailure } from './alerting.js';
-import { businessDateOf, scheduledStart, tagRun } from './business-date.js';
+import { businessDateOf, requireBusinessDate, scheduledStart, tagRun } from './business-date.js';
 import { pooled } from './concurrency.js';
 import { transformsWorkflow, type TransformsOutput } from './transforms.js';
 
@@ -73,13 +73,8 @@ export async function dailyBatchWorkflow(input: DailyBatchInput = {}): Promise<D
 }
 
 async function runDailyBatch(input: DailyBatchInput = {}): Promise<DailyBatchOutput> {
-  const businessDate = businessDateOf(input);
-  tagRun('daily-batch', businessDate);
-  if (!businessDate)
-    throw ApplicationFailure.nonRetryable(
-      'no business date: pass businessDate or start from the schedule',
-      'BadInput',
-    );
+  tagRun('daily-batch', businessDateOf(input));
+  const businessDate = requireBusinessDate(businessDateOf(input), 'business date');
   const runId = workflowInfo().workflowId;
   await batch.recordRun({ runId, pipeline: 'daily-batch', businessDate, status: 'running', detail: '' });
   try {

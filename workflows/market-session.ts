@@ -1,6 +1,5 @@
 import {
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   continueAsNew,
   defineQuery,
@@ -12,7 +11,7 @@ import {
 import type { MarketActivities, PollResult } from '../activities/market.js';
 import type { Interval } from '../lib/bus/message.js';
 import { alertOnFailure } from './alerting.js';
-import { businessDateOf, tagRun } from './business-date.js';
+import { businessDateOf, requireBusinessDate, tagRun } from './business-date.js';
 
 export interface MarketSessionInput {
   /** Cairo trading date 'YYYY-MM-DD' (default: the schedule's date). */
@@ -87,8 +86,9 @@ export async function marketSessionWorkflow(input: MarketSessionInput): Promise<
 }
 
 async function runMarketSession(input: MarketSessionInput): Promise<MarketSessionStatus> {
-  const tradingDate = businessDateOf({ businessDate: input.tradingDate });
-  tagRun('market-session', tradingDate);
+  const named = businessDateOf({ businessDate: input.tradingDate });
+  tagRun('market-session', named);
+  const tradingDate = requireBusinessDate(named, 'trading date');
   const status: MarketSessionStatus = {
     tradingDate,
     symbols: input.symbols,
@@ -107,11 +107,6 @@ async function runMarketSession(input: MarketSessionInput): Promise<MarketSessio
   setHandler(resumeSignal, () => void (status.paused = false));
   setHandler(pollNowSignal, () => void (pollNow = true));
   setHandler(setSymbolsSignal, (symbols) => void (status.symbols = [...new Set(symbols)]));
-  if (!tradingDate)
-    throw ApplicationFailure.nonRetryable(
-      'no trading date: pass tradingDate or start from the schedule',
-      'BadInput',
-    );
 
   const plan = await act.planMarketSession({ date: tradingDate });
   if ('closed' in plan) return { ...status, closed: plan.closed };

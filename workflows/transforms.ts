@@ -3,7 +3,7 @@ import type { TransformActivities } from '../activities/transforms.js';
 import type { ModelBuildResult, TestResult } from '../lib/transforms/build.js';
 import type { StreamingFreshness } from '../lib/quality/streaming-freshness.js';
 import { alert, alertOnFailure } from './alerting.js';
-import { businessDateOf, scheduledStart, tagRun } from './business-date.js';
+import { businessDateOf, requireBusinessDate, scheduledStart, tagRun } from './business-date.js';
 import { inDependencyOrder, pooled } from './concurrency.js';
 import { withWarehouseLock } from './warehouse-lock.js';
 
@@ -45,13 +45,8 @@ export async function transformsWorkflow(input: TransformsInput = {}): Promise<T
 }
 
 async function runTransforms(input: TransformsInput = {}): Promise<TransformsOutput> {
-  const businessDate = businessDateOf(input);
-  tagRun('transforms', businessDate);
-  if (!businessDate)
-    throw ApplicationFailure.nonRetryable(
-      'no business date: pass businessDate or start from the schedule',
-      'BadInput',
-    );
+  tagRun('transforms', businessDateOf(input));
+  const businessDate = requireBusinessDate(businessDateOf(input), 'business date');
   const asOf = input.asOf ?? scheduledStart()?.toISOString();
   const streaming = asOf
     ? await act.checkStreamedDataFreshness({ asOf, hours: 6 })

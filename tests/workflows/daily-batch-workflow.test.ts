@@ -200,6 +200,15 @@ describe('dailyBatchWorkflow', () => {
     expect(acts.listNewBatchFiles).not.toHaveBeenCalled();
   });
 
+  test('an impossible business date (2026-02-30) fails at once as BadInput, naming the date', async () => {
+    const acts = activities([]);
+    const err = await run(acts, { businessDate: '2026-02-30' }).catch((e: unknown) => e);
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('BadInput');
+    expect(cause.message).toMatch(/2026-02-30.*no day 30 in February 2026/);
+    expect(acts.recordRun).not.toHaveBeenCalled();
+  });
+
   test('a cancelled run stops its file load and records itself as cancelled, never left running', async () => {
     let loading!: () => void;
     const started = new Promise<void>((r) => (loading = r));
