@@ -46,6 +46,6 @@ export function requireBusinessDate(date: string | undefined, what: string): str
   if (date === undefined)
     throw ApplicationFailure.nonRetryable(`no ${what}: pass it or start from the schedule`, 'BadInput');
   const problem = businessDateProblem(date);
-  if (problem) throw ApplicationFailure.nonRetryable(`${what}: ${problem}`, 'BadInput');
+  if (problem) throw ApplicationFailure.nonRetryable(`${what} ${date}: ${problem}`, 'BadInput');
   return date;
 }
