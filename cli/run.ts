@@ -63,6 +63,7 @@ export function formatDailyBatch(o: DailyBatchOutput): string {
     `daily batch ${o.businessDate} (${o.runId})`,
     `streaming: ${o.streaming.ok ? 'healthy' : `NOT healthy: ${o.streaming.detail}`}`,
     `files: ${o.files.loaded} loaded, ${o.files.unchanged} unchanged, ${o.files.unreadable} unreadable; rows ${o.files.rowsLoaded} loaded, ${o.files.rowsQuarantined} quarantined`,
+    ...(o.files.unreadableFiles ?? []).map((f) => `  unreadable ${f.key}: ${f.error}`),
     ...o.quality.map((q) => `quality ${q.passed ? 'PASS' : 'FAIL'} ${q.name}: ${q.detail}`),
     o.transforms
       ? `transforms: ${o.transforms.built.length} models built; tests ${o.transforms.tests.passed} passed, ${o.transforms.tests.warned} warned; docs ${o.transforms.docs.keys.join(', ')}`

@@ -6,6 +6,7 @@ import {
   defineSignal,
   executeChild,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -72,7 +73,10 @@ export function chunkDates(from: string, to: string, days: number): { from: stri
 export async function backfillChunkWorkflow(input: { from: string; to: string; symbols: string[] }) {
   return failTyped(async () => {
     tagRun('backfill', input.from);
-    return act.backfillBars(input);
+    return act.backfillBars.executeWithOptions(
+      { summary: `${input.symbols.length} symbols, ${input.from}..${input.to}` },
+      [input],
+    );
   });
 }
 
@@ -113,6 +117,11 @@ async function runBackfill(input: BackfillInput): Promise<BackfillProgress> {
   setHandler(resumeBackfillSignal, () => void (p.paused = false));
   setHandler(cancelBackfillSignal, () => void (p.cancelled = true));
 
+  const showProgress = () =>
+    setCurrentDetails(
+      `backfill ${input.from}..${input.to}, ${input.symbols.length} symbols\n\nchunks ${p.done + p.skipped}/${p.chunks} done (${p.skipped} from an earlier run), ${p.running} running, ${p.failed.length} failed; ${p.bars.toLocaleString('en-US')} bars${p.paused ? ' (PAUSED)' : ''}`,
+    );
+  showProgress();
   const base = workflowInfo().workflowId;
   await pooled(chunks, input.parallel ?? 4, async (c) => {
     await condition(() => !p.paused || p.cancelled);
@@ -120,6 +129,7 @@ async function runBackfill(input: BackfillInput): Promise<BackfillProgress> {
     p.running++;
     try {
       const r = await executeChild(backfillChunkWorkflow, {
+        staticSummary: `backfill chunk ${c.from}..${c.to}, ${input.symbols.length} symbols`,
         workflowId: `${base}-${c.from}`,
         args: [{ ...c, symbols: input.symbols }],
         // A chunk that finished in an earlier run of this backfill is not run again; a failed one is.
@@ -127,6 +137,7 @@ async function runBackfill(input: BackfillInput): Promise<BackfillProgress> {
       });
       p.done++;
       p.bars += r.bars;
+      showProgress();
     } catch (e) {
       if (e instanceof WorkflowExecutionAlreadyStartedError) p.skipped++;
       else p.failed.push({ chunk: `${c.from}..${c.to}`, error: rootCause(e).message });
@@ -148,6 +159,7 @@ async function runBackfill(input: BackfillInput): Promise<BackfillProgress> {
     else {
       p.transforms = 'running';
       await executeChild(transformsWorkflow, {
+        staticSummary: `full rebuild of the models after the backfill ${input.from}..${input.to}`,
         workflowId: `${base}-transforms`,
         args: [{ businessDate: input.to, fullRefresh: true }],
       });

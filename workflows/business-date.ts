@@ -15,6 +15,16 @@ export function cairoDate(at: Date): string {
   }).format(at);
 }
 
+/** Cairo wall-clock 'HH:MM' of an instant: shown on timers; the slot of a scheduled transforms run. */
+export function cairoTime(at: Date): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Africa/Cairo',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(at);
+}
+
 /**
  * The business date of this run: the input's, else the Cairo date of the schedule's nominal start
  * (so a backfilled or retried run processes its own day), never the wall clock. Undefined if neither.

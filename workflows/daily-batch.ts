@@ -5,6 +5,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  setCurrentDetails,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BatchActivities } from '../activities/batch.js';
@@ -41,6 +42,8 @@ export interface DailyBatchOutput {
     loaded: number;
     unchanged: number;
     unreadable: number;
+    /** The files that could not be read, and why. */
+    unreadableFiles?: { key: string; error: string }[];
     rowsLoaded: number;
     rowsQuarantined: number;
   };
@@ -88,22 +91,36 @@ async function runDailyBatch(input: DailyBatchInput = {}): Promise<DailyBatchOut
     if (!streaming.ok)
       log.warn('streaming is not healthy; loading batch files anyway', { detail: streaming.detail });
 
-    const loaded: FileLoadResult[] = await pooled(listing.keys, input.maxParallelFiles ?? 4, (key) =>
-      loads.loadBatchFile({ key, runId, force: input.force }),
-    );
+    const progress = { files: 0, rows: 0, quarantined: 0 };
+    const showProgress = (step: string) =>
+      setCurrentDetails(
+        `daily batch ${businessDate}: ${step}\n\nfiles ${progress.files}/${listing.keys.length} (${listing.unchanged} unchanged), rows ${progress.rows.toLocaleString('en-US')} loaded, ${progress.quarantined.toLocaleString('en-US')} quarantined`,
+      );
+    showProgress('loading files');
+    const loaded: FileLoadResult[] = await pooled(listing.keys, input.maxParallelFiles ?? 4, async (key) => {
+      const r = await loads.loadBatchFile.executeWithOptions({ summary: `load ${key}` }, [
+        { key, runId, force: input.force },
+      ]);
+      progress.files++;
+      progress.rows += r.rowsLoaded;
+      progress.quarantined += r.rowsQuarantined;
+      showProgress('loading files');
+      return r;
+    });
     const files = {
       loaded: loaded.filter((r) => !r.error && !r.skipped).length,
       unchanged: listing.unchanged + loaded.filter((r) => r.skipped).length,
       unreadable: loaded.filter((r) => r.error).length,
+      unreadableFiles: loaded.flatMap((r) => (r.error ? [{ key: r.key, error: r.error }] : [])),
       rowsLoaded: loaded.reduce((n, r) => n + r.rowsLoaded, 0),
       rowsQuarantined: loaded.reduce((n, r) => n + r.rowsQuarantined, 0),
     };
 
-    const quality = await batch.runQualityGate({
-      runId,
-      businessDate,
-      freshnessDays: input.freshnessDays ?? 5,
-    });
+    showProgress('quality gate');
+    const quality = await batch.runQualityGate.executeWithOptions(
+      { summary: `quality gate for ${businessDate}` },
+      [{ runId, businessDate, freshnessDays: input.freshnessDays ?? 5 }],
+    );
     const failed = quality.filter((q) => !q.passed);
     if (failed.length > 0) {
       throw ApplicationFailure.create({
@@ -114,14 +131,20 @@ async function runDailyBatch(input: DailyBatchInput = {}): Promise<DailyBatchOut
       });
     }
     // The transforms run as a child: their own run in the UI, retried and reset on their own.
-    const transforms =
-      input.transforms === false
-        ? undefined
-        : await executeChild(transformsWorkflow, {
-            workflowId: `${runId}-transforms`,
-            args: [{ businessDate, asOf: input.asOf ?? scheduledStart()?.toISOString() }],
-          });
+    let transforms: TransformsOutput | undefined;
+    if (input.transforms !== false) {
+      showProgress('transforms');
+      transforms = await executeChild(transformsWorkflow, {
+        workflowId: `${runId}-transforms`,
+        staticSummary: `transforms for the daily batch of ${businessDate}`,
+        args: [{ businessDate, asOf: input.asOf ?? scheduledStart()?.toISOString() }],
+      });
+    }
+    showProgress('clean-up');
     const cleanup = await batch.cleanupArtifacts({ businessDate, retentionDays: input.retentionDays ?? 30 });
+    setCurrentDetails(
+      `daily batch ${businessDate}: done\n\nfiles ${files.loaded} loaded, ${files.unchanged} unchanged, ${files.unreadable} unreadable; rows ${files.rowsLoaded.toLocaleString('en-US')} loaded, ${files.rowsQuarantined.toLocaleString('en-US')} quarantined; ${transforms ? `${transforms.built.length} models built` : 'no transforms'}`,
+    );
     const output = { businessDate, runId, streaming, files, quality, transforms, cleanup };
     await batch.recordRun({
       runId,

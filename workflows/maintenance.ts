@@ -41,16 +41,17 @@ async function runMaintenance(input: MaintenanceInput = {}): Promise<Maintenance
   tagRun('maintenance', businessDate);
   const runId = workflowInfo().workflowId;
   const transforms = await executeChild(transformsWorkflow, {
+    staticSummary: `full refresh of the models for maintenance ${businessDate}`,
     workflowId: `${runId}-transforms`,
     args: [{ businessDate, fullRefresh: true }],
   });
   const asOf = input.asOf ?? (scheduledStart() ?? workflowInfo().startTime).toISOString();
   const archiveAndOptimise = async () => {
-    const archive = await act.archiveOldStreamedBars({
-      asOf,
-      retentionDays: input.retentionDays ?? 360,
-      runId,
-    });
+    const retentionDays = input.retentionDays ?? 360;
+    const archive = await act.archiveOldStreamedBars.executeWithOptions(
+      { summary: `archive streamed bars older than ${retentionDays} days` },
+      [{ asOf, retentionDays, runId }],
+    );
     return { archive, optimise: await act.optimiseWarehouse() };
   };
   // The transforms child takes the warehouse lock itself; archiving and optimising take it here.

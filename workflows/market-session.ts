@@ -5,13 +5,14 @@ import {
   defineQuery,
   defineSignal,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MarketActivities, PollResult } from '../activities/market.js';
 import type { Interval } from '../lib/bus/message.js';
 import { alertOnFailure } from './alerting.js';
-import { businessDateOf, requireBusinessDate, tagRun } from './business-date.js';
+import { businessDateOf, cairoTime, requireBusinessDate, tagRun } from './business-date.js';
 
 export interface MarketSessionInput {
   /** Cairo trading date 'YYYY-MM-DD' (default: the schedule's date). */
@@ -124,11 +125,19 @@ async function runMarketSession(input: MarketSessionInput): Promise<MarketSessio
     const from = status.lastPollEnd ?? plan.open;
     if (until <= Date.parse(from) || status.symbols.length === 0) return;
     const to = new Date(until).toISOString();
-    const r = await act.pollMarket({ symbols: status.symbols, interval: input.interval ?? '5m', from, to });
+    const r = await act.pollMarket.executeWithOptions(
+      {
+        summary: `poll ${status.symbols.length} symbols, bars ${cairoTime(new Date(Date.parse(from)))}–${cairoTime(new Date(until))} Cairo${demo ? ' (demo)' : ''}`,
+      },
+      [{ symbols: status.symbols, interval: input.interval ?? '5m', from, to }],
+    );
     status.polls++;
     status.bars += r.bars;
     status.lastFailures = r.failed;
     status.lastPollEnd = to;
+    setCurrentDetails(
+      `${demo ? `DEMO replay at ${demo.speed}x of ` : ''}market session ${tradingDate}\n\npolls ${status.polls}, bars ${status.bars}, last window ends ${cairoTime(new Date(until))} Cairo${status.paused ? ' (PAUSED)' : ''}${r.failed.length ? `; failed: ${r.failed.map((f) => f.symbol).join(', ')}` : ''}`,
+    );
     const failed = new Map(r.failed.map((f) => [f.symbol, f.reason]));
     for (const symbol of Object.keys(status.failing)) if (!failed.has(symbol)) delete status.failing[symbol];
     for (const [symbol, reason] of failed) {
@@ -144,7 +153,10 @@ async function runMarketSession(input: MarketSessionInput): Promise<MarketSessio
 
   // Waits until `at`, or less when a signal asks for a poll now.
   const wait = async (at: number) => {
-    if (at > now()) await condition(() => pollNow, Math.max(1, Math.ceil(realMs(at - now()))));
+    if (at > now())
+      await condition(() => pollNow, Math.max(1, Math.ceil(realMs(at - now()))), {
+        summary: `until ${cairoTime(new Date(at))} Cairo${demo ? ` (demo at ${demo.speed}x)` : ''}`,
+      });
   };
 
   await wait(open);

@@ -4,7 +4,7 @@ import { SA } from '../temporal-config/search-attribute-keys.js';
 import { workflowIds, type ScheduledJob } from '../temporal-config/workflow-ids.js';
 import type { RunRequest, StartOutcome } from '../temporal-config/runs.js';
 import { failTyped } from './alerting.js';
-import { cairoDate, scheduledStart, tagRun } from './business-date.js';
+import { cairoDate, cairoTime, scheduledStart, tagRun } from './business-date.js';
 
 export interface ScheduledRunInput {
   job: ScheduledJob;
@@ -26,16 +26,6 @@ const WORKFLOW_TYPES: Record<ScheduledJob, string> = {
   'market-session': 'marketSessionWorkflow',
   maintenance: 'weeklyMaintenanceWorkflow',
 };
-
-/** Cairo wall-clock 'HH:MM' of an instant: the slot of a scheduled transforms run. */
-export function cairoTime(at: Date): string {
-  return new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'Africa/Cairo',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).format(at);
-}
 
 /** The run a schedule firing at `at` stands for: its business-key ID and its input. */
 export function scheduledRunRequest(
@@ -107,7 +97,9 @@ export async function scheduledRunWorkflow(input: ScheduledRunInput): Promise<Sc
     const request = { ...named, workflowId: `${input.idPrefix ?? ''}${named.workflowId}` };
     tagRun(input.job, cairoDate(at));
     try {
-      const r = await act.followRun({ request });
+      const r = await act.followRun.executeWithOptions({ summary: `run ${request.workflowId}` }, [
+        { request },
+      ]);
       return { workflowId: r.workflowId, outcome: r.outcome };
     } catch (e) {
       const cause = e instanceof ActivityFailure ? e.cause : e;

@@ -1,4 +1,11 @@
-import { ApplicationFailure, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  log,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { TransformActivities } from '../activities/transforms.js';
 import type { ModelBuildResult, TestResult } from '../lib/transforms/build.js';
 import type { StreamingFreshness } from '../lib/quality/streaming-freshness.js';
@@ -74,20 +81,33 @@ async function buildAndTest(
   const runId = workflowInfo().workflowId;
   const models = await act.planTransforms({ select: input.select });
   const limit = input.maxParallel ?? 3;
-  const built = await inDependencyOrder(models, limit, (m) =>
-    act.buildTransformModel({ model: m.name, runId, businessDate, fullRefresh: input.fullRefresh }),
-  );
+  const progress = { built: 0, tested: 0 };
+  const show = (step: string) =>
+    setCurrentDetails(
+      `transforms ${businessDate}: ${step}\n\nmodels built ${progress.built}/${models.length}, tested ${progress.tested}/${models.length}`,
+    );
+  show('building models');
+  const built = await inDependencyOrder(models, limit, async (m) => {
+    const r = await act.buildTransformModel.executeWithOptions({ summary: `build ${m.name}` }, [
+      { model: m.name, runId, businessDate, fullRefresh: input.fullRefresh },
+    ]);
+    progress.built++;
+    show('building models');
+    return r;
+  });
+  show('testing models');
   const results: TestResult[] = (
-    await pooled(models, limit, (m) =>
-      act.testTransformModel({
-        model: m.name,
-        runId,
-        businessDate,
-        audited: built.find((b) => b.model === m.name)?.audited,
-      }),
-    )
+    await pooled(models, limit, async (m) => {
+      const r = await act.testTransformModel.executeWithOptions({ summary: `test ${m.name}` }, [
+        { model: m.name, runId, businessDate, audited: built.find((b) => b.model === m.name)?.audited },
+      ]);
+      progress.tested++;
+      show('testing models');
+      return r;
+    })
   ).flat();
   // Docs show the latest results, failures included, so they are written before the verdict.
+  show('docs');
   const docs = await act.generateTransformDocs();
   const failed = results.filter((r) => r.status === 'fail');
   const warnings = [

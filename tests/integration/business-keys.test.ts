@@ -1,5 +1,6 @@
 import type { temporal } from '@temporalio/proto';
 import { ScheduleOverlapPolicy, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { runDailyBatch } from '../../cli/run.js';
 import { controlMarketSession, startMarketSession } from '../../cli/stream.js';
@@ -93,7 +94,31 @@ test('a manual start and a scheduled firing of the same day are one run: the sec
   const again = await runDailyBatch(ctx.config, { date: today, taskQueue: ctx.taskQueue });
   expect(again.outcome).toBe('completed');
   expect(await executionsOf(id)).toBe(1);
+
+  // The Web UI's timeline reads like the job: the run's summary, each step named, current details.
+  const run = ctx.client.workflow.getHandle(id);
+  expect(await (await run.describe()).staticSummary()).toBe(`daily batch ${today} (manual)`);
+  const summaries = await activitySummaries(run);
+  expect(summaries).toContain('load batch/prices/COMI.csv');
+  expect(summaries).toContain(`quality gate for ${today}`);
+  const meta = await run.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  expect(meta.currentDetails).toMatch(
+    new RegExp(`^daily batch ${today}: done\\n\\nfiles \\d+ loaded, .* rows [\\d,]+ loaded`),
+  );
+  const child = ctx.client.workflow.getHandle(`${id}-transforms`);
+  expect(await activitySummaries(child)).toEqual(
+    expect.arrayContaining(['build gold_fct_stock_daily_prices', 'test gold_fct_stock_daily_prices']),
+  );
 });
+
+/** The summaries the Web UI shows for a run's activities. */
+async function activitySummaries(h: WorkflowHandle): Promise<string[]> {
+  const events = ((await h.fetchHistory()).events ?? []) as temporal.api.history.v1.IHistoryEvent[];
+  return events.flatMap((e) => {
+    const payload = e.activityTaskScheduledEventAttributes ? e.userMetadata?.summary : undefined;
+    return payload ? [defaultPayloadConverter.fromPayload<string>(payload)] : [];
+  });
+}
 
 test('overlapping transforms on one warehouse run one after the other through the lock, and both finish', async () => {
   const prefix = ctx.config.temporal.idPrefix;
