@@ -76,7 +76,7 @@ try {
   const results: Timing[] = [];
   for (let i = 0; i < runs; i++) {
     const date = `2026-11-${20 + i}`;
-    const out = await runDailyBatch(env.config, { date, force: true, taskQueue: env.taskQueue });
+    const out = await runDailyBatch(env.config, { date, force: true, rerun: true, taskQueue: env.taskQueue });
     const t = await withClient(env.config, (c) => timing(c, out.runId));
     results.push(t);
     console.log(

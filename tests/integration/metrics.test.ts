@@ -81,6 +81,7 @@ beforeAll(async () => {
     EGX_SYMBOLS: 'COMI,ETEL',
     METRICS_BIND: `127.0.0.1:${port}`,
     LOG_FORMAT: 'json',
+    TEMPORAL_ID_PREFIX: `metrics-it-${randomUUID().slice(0, 8)}-`,
   };
   config = loadConfig(env);
   child = spawn(

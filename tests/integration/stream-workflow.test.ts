@@ -49,6 +49,7 @@ beforeAll(async () => {
     S3_BUCKET: `egx-stream-wf-${id}`,
     KAFKA_TOPIC: `egx_market_data_wf${id}`,
     DUCKDB_PATH: join(dir, 'egx.duckdb'),
+    TEMPORAL_ID_PREFIX: `stream-wf-${id}-`,
   });
   const admin = createKafka(config.kafka, { clientId: 'egx-test' }).admin();
   await admin.connect();

@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     expect(c.temporal).toEqual({
       address: '127.0.0.1:7233',
       namespace: 'default',
+      idPrefix: '',
       uiUrl: 'http://127.0.0.1:8233',
     });
     expect(c.kafka).toEqual({ brokers: ['127.0.0.1:9092'], topic: 'egx_market_data' });
