@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
   executeChild,
@@ -61,6 +62,8 @@ const loads = proxyActivities<BatchActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
+  // A cancelled run waits until its loads have stopped, so nothing is written after it says cancelled.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 const health = proxyActivities<HealthActivities>({
   startToCloseTimeout: '1 minute',
