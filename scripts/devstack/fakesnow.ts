@@ -9,8 +9,13 @@ import { paths, VERSIONS, type StackProfile } from './profile.js';
 import { installVenv } from './venv.js';
 
 // fakesnow 0.11.14 leaves snowflake-connector-python unpinned but imports modules that 5.x removed
-// (snowflake.connector.converter): pin the last 4.x release.
-const PIP_SPEC = [`fakesnow[server]==${VERSIONS.fakesnow}`, 'snowflake-connector-python==4.8.1'];
+// (snowflake.connector.converter): pin the last 4.x release. It allows duckdb ~=1.5.5, but with
+// 1.5.6 an INSERT returns no row count and fakesnow fails (IndexError in cursor._execute): pin 1.5.5.
+const PIP_SPEC = [
+  `fakesnow[server]==${VERSIONS.fakesnow}`,
+  'snowflake-connector-python==4.8.1',
+  'duckdb==1.5.5',
+];
 
 /** The project's launcher: fakesnow's app behind a shim that answers queries in Snowflake's JSON result format. */
 const LAUNCHER = fileURLToPath(new URL('./fakesnow_server.py', import.meta.url));
