@@ -71,6 +71,7 @@ describe('daily batch on the dev server, the S3 server and DuckDB', () => {
       loaded: 4,
       unchanged: 0,
       unreadable: 0,
+      unreadableFiles: [],
       rowsLoaded: 9,
       rowsQuarantined: 3,
     });

@@ -191,7 +191,9 @@ test('egx stream start|status and egx market start|status drive the same workflo
   // Friday: the session completes at once, saying why.
   await startMarketSession(config, { date: '2025-11-28', taskQueue });
   const market = await until('the closed day to complete', async () => {
-    const d = await client.workflow.getHandle(marketSessionId('2025-11-28')).describe();
+    const d = await client.workflow
+      .getHandle(config.temporal.idPrefix + marketSessionId('2025-11-28'))
+      .describe();
     return d.status.name === 'COMPLETED'
       ? controlMarketSession(config, { date: '2025-11-28', action: 'status' })
       : undefined;
