@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { BATCH_PREFIXES, readerForKey } from '../lib/ingest/kinds.js';
 import { loadFile, type FileLoadResult, type LoadProgress } from '../lib/ingest/load-file.js';
 import { heartbeating } from './heartbeat.js';
@@ -58,7 +59,17 @@ export function createBatchActivities({ store, warehouse, artifactsDir }: BatchD
             signal,
           }),
         { details: () => progress },
-      );
+      ).catch(async (e: unknown) => {
+        // A file that is gone (deleted or renamed since it was listed) does not come back by retrying.
+        if (!ctx.cancellationSignal.aborted && !(await store.head(input.key).catch(() => true)))
+          throw ApplicationFailure.create({
+            message: `${store.location}: no file at ${input.key} (it was listed, then deleted or renamed)`,
+            type: 'FileNotFound',
+            nonRetryable: true,
+            cause: e instanceof Error ? e : undefined,
+          });
+        throw e;
+      });
       recordLoads(
         activityMetrics(() => ctx),
         [r],

@@ -12,7 +12,7 @@ import { heartbeating } from './heartbeat.js';
 import { activityMetrics } from './metrics.js';
 import { checkStreamingFreshness, type StreamingFreshness } from '../lib/quality/streaming-freshness.js';
 import { publishDocs } from '../lib/transforms/docs.js';
-import { loadProject, planRun } from '../lib/transforms/project.js';
+import { loadProject, ModelDefinitionError, planRun } from '../lib/transforms/project.js';
 import type { ObjectStore } from '../lib/lake/types.js';
 import type { Warehouse } from '../lib/warehouse/types.js';
 
@@ -32,7 +32,18 @@ export interface PlannedModel {
 }
 
 export function createTransformActivities({ warehouse, projectDir, store, docsDir }: TransformDeps) {
-  const project = () => loadProject(projectDir);
+  // A malformed model file stays malformed until someone fixes it: no retry waits for that.
+  const project = () =>
+    loadProject(projectDir).catch((e: unknown) => {
+      if (e instanceof ModelDefinitionError)
+        throw ApplicationFailure.create({
+          message: e.message,
+          type: 'ModelDefinitionInvalid',
+          nonRetryable: true,
+          cause: e,
+        });
+      throw e;
+    });
   const model = async (name: string) => {
     const p = await project();
     const m = p.models.get(name);
@@ -42,7 +53,20 @@ export function createTransformActivities({ warehouse, projectDir, store, docsDi
   return {
     /** The models to run, in dependency order, with what each one reads. */
     async planTransforms(input: { select?: string[] }): Promise<PlannedModel[]> {
-      return planRun(await project(), input.select).map((m) => ({
+      const p = await project();
+      let planned: ReturnType<typeof planRun>;
+      try {
+        planned = planRun(p, input.select);
+      } catch (e) {
+        // Only the selection can be wrong here (the project loaded): the same input fails the same way.
+        throw ApplicationFailure.create({
+          message: (e as Error).message,
+          type: 'UnknownModel',
+          nonRetryable: true,
+          cause: e as Error,
+        });
+      }
+      return planned.map((m) => ({
         name: m.name,
         layer: m.layer,
         refs: m.refs,

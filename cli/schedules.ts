@@ -1,4 +1,9 @@
-import { ScheduleOverlapPolicy, type Connection } from '@temporalio/client';
+import {
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type Connection,
+} from '@temporalio/client';
 import type { AppConfig } from '../lib/config.js';
 import { parseBusinessDate } from '../lib/util/dates.js';
 import { cairoMidnight } from '../lib/market/calendar.js';
@@ -101,6 +106,45 @@ export function formatScheduleRows(rows: ScheduleRow[]): string {
 
 export type ScheduleAction = 'pause' | 'unpause' | 'trigger';
 
+/** Thrown by the schedule commands for an ID no schedule has: says which schedules there are. */
+export class ScheduleUnknownError extends Error {
+  constructor(
+    readonly id: string,
+    readonly known: string[],
+  ) {
+    super(
+      `no schedule named ${id}; schedules: ${known.join(', ') || 'none (create them with: egx schedules apply)'}`,
+    );
+    this.name = 'ScheduleUnknownError';
+  }
+}
+
+/** The schedule IDs on the server: the pipeline's that exist, then any others. */
+async function knownSchedules(client: Client, config: AppConfig): Promise<string[]> {
+  const ours = pipelineSchedules(settingsOf(config)).map((s) => s.options.scheduleId);
+  const found: string[] = [];
+  for await (const s of client.schedule.list()) found.push(s.scheduleId);
+  const others = found.filter((id) => !ours.includes(id)).sort();
+  return [
+    ...ours.filter((id) => found.includes(id)),
+    ...others.slice(0, 10),
+    ...(others.length > 10 ? [`… ${others.length - 10} more (temporal schedule list)`] : []),
+  ];
+}
+
+/** Runs a command on one schedule; an unknown ID is reported with the schedules there are, not the server's internals. */
+function onSchedule<T>(config: AppConfig, id: string, work: (client: Client) => Promise<T>): Promise<T> {
+  return withClient(config, async (client) => {
+    try {
+      return await work(client);
+    } catch (e) {
+      if (e instanceof ScheduleNotFoundError)
+        throw new ScheduleUnknownError(id, await knownSchedules(client, config));
+      throw e;
+    }
+  });
+}
+
 /** `egx schedules pause|unpause|trigger <id>`. */
 export function controlSchedule(
   config: AppConfig,
@@ -108,7 +152,7 @@ export function controlSchedule(
   action: ScheduleAction,
   note?: string,
 ): Promise<void> {
-  return withClient(config, async (client) => {
+  return onSchedule(config, id, async (client) => {
     const h = client.schedule.getHandle(id);
     if (action === 'pause') await h.pause(note ?? 'paused with egx schedules pause');
     else if (action === 'unpause') await h.unpause(note ?? 'unpaused with egx schedules unpause');
@@ -126,7 +170,7 @@ export function backfillSchedule(config: AppConfig, id: string, from: string, to
   const start = new Date(midnight(from, '--from').getTime() - 1);
   const end = new Date(midnight(to, '--to', 1).getTime() - 1);
   if (end <= start) throw new Error('egx schedules backfill: --to must not be before --from');
-  return withClient(config, (client) =>
+  return onSchedule(config, id, (client) =>
     client.schedule.getHandle(id).backfill({ start, end, overlap: ScheduleOverlapPolicy.BUFFER_ALL }),
   );
 }

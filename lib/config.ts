@@ -12,18 +12,24 @@ export class ConfigInvalidError extends Error {
 
 const hostPort = /^[^\s:,]+:\d{1,5}$/;
 
-/** The tracked symbols when EGX_SYMBOLS is unset: large, liquid EGX names. */
+/** The tracked symbols when EGX_SYMBOLS is unset: the 16 names the pipeline this one replaces tracked. */
 export const DEFAULT_SYMBOLS = [
   'COMI',
   'ETEL',
   'SWDY',
-  'HRHO',
-  'TMGH',
-  'EAST',
-  'ABUK',
-  'EFIH',
-  'FWRY',
+  'PHDC',
   'ORAS',
+  'ESRS',
+  'HRHO',
+  'OCDI',
+  'SKPC',
+  'TMGH',
+  'JUFO',
+  'EKHO',
+  'CLHO',
+  'OTMT',
+  'BTFH',
+  'HELI',
 ];
 
 /** The environment variables the pipeline reads. */
@@ -130,7 +136,17 @@ export const envSchema = z.object({
     .regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:9464')
     .optional(),
   LOG_FORMAT: z.enum(['text', 'json']).default('text'),
-  LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  // Upper or lower case; WARNING is taken as WARN.
+  LOG_LEVEL: z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .trim()
+            .toUpperCase()
+            .replace(/^WARNING$/, 'WARN')
+        : v,
+    z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  ),
 });
 
 /** Snowflake connection settings (WAREHOUSE=snowflake): the adapter's, with the key as a file read when connecting. */

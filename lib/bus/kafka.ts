@@ -1,11 +1,57 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, Partitioners, type Admin } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type LogEntry as KafkaLogEntry } from 'kafkajs';
+import { textLogLine, type LogLevel, type LogSink } from '../logging.js';
 import { withTimeout } from '../util/timeout.js';
 import { encodeBar, type BarMessage } from './message.js';
 
 export interface KafkaSettings {
   brokers: string[];
 }
+
+/** Until a process routes them (workers/runtime.ts), the client's warnings go to stderr as one text line each. */
+let sink: LogSink = (level, message, meta) => {
+  if (level === 'WARN' || level === 'ERROR')
+    process.stderr.write(
+      textLogLine({ level, message, meta, timestampNanos: BigInt(Date.now()) * 1_000_000n }) + '\n',
+    );
+};
+
+/** The client's own level: errors and warnings, unless the process logs debug lines (kafkajs info) or traces (kafkajs debug). */
+let clientLevel: logLevel = logLevel.WARN;
+
+/** Sends the log lines of Kafka clients created from now on to the process's logger, at its level. */
+export function routeKafkaLogs(to: LogSink, level: LogLevel = 'INFO'): void {
+  sink = to;
+  clientLevel = level === 'TRACE' ? logLevel.DEBUG : level === 'DEBUG' ? logLevel.INFO : logLevel.WARN;
+}
+
+// Conditions the client retries on its own, common while a broker or a new topic is starting up;
+// if they last, the caller's own call fails and says so.
+const TRANSIENT =
+  /coordinator is (not available|loading)|not the coordinator|leader(ship)? (not available|election)|no leader|does not host this topic-partition|rebalanc|not aware of this member/i;
+
+/**
+ * The project's level for one of the Kafka client's entries: its errors are mostly retried inside
+ * the client (a warning; a transient start-up condition only a debug line), its info lines are
+ * chatter about connections and group joins (debug).
+ */
+export function kafkaLogLevel(level: logLevel, message: string, error?: unknown): LogLevel {
+  if (level === logLevel.ERROR || level === logLevel.WARN)
+    return TRANSIENT.test(`${message} ${typeof error === 'string' ? error : ''}`) ? 'DEBUG' : 'WARN';
+  return level === logLevel.INFO ? 'DEBUG' : 'TRACE';
+}
+
+/** kafkajs' logCreator: one entry of the client becomes one line of the project's logger. */
+const logCreator = () => (entry: KafkaLogEntry) => {
+  const { message, ...rest }: Record<string, unknown> & { message: string } = entry.log;
+  delete rest.timestamp;
+  delete rest.logger;
+  sink(
+    kafkaLogLevel(entry.level, message, rest.error),
+    `kafka${entry.namespace ? ` ${entry.namespace}` : ''}: ${message}`,
+    rest,
+  );
+};
 
 /**
  * A kafkajs client. `failFast` is for probes: one quick retry instead of kafkajs' default of
@@ -16,7 +62,8 @@ export function createKafka(cfg: KafkaSettings, opts: { clientId: string; failFa
     clientId: opts.clientId,
     brokers: cfg.brokers,
     connectionTimeout: 3000,
-    logLevel: opts.failFast ? logLevel.NOTHING : logLevel.ERROR,
+    logLevel: opts.failFast ? logLevel.NOTHING : clientLevel,
+    logCreator,
     ...(opts.failFast ? { retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 1000 } } : {}),
   });
 }

@@ -1,3 +1,4 @@
+import { closedReason, egxCalendar, type MarketCalendar } from '../market/calendar.js';
 import type { Warehouse } from '../warehouse/types.js';
 
 export interface QualityCheckResult {
@@ -11,8 +12,26 @@ export interface QualityCheckResult {
 export interface GateOptions {
   /** The business date being processed ('YYYY-MM-DD'). */
   businessDate: string;
-  /** Newest price must be at most this many calendar days older than the business date. */
+  /**
+   * The newest price on or before the business date must be at most this many EGX trading days
+   * older than it (weekends and holidays do not count).
+   */
   freshnessDays: number;
+  /** Trading days and holidays (default: the EGX calendar). */
+  calendar?: MarketCalendar;
+}
+
+/**
+ * The trading day `n` trading days before `date` ('YYYY-MM-DD'), counting only days the exchange
+ * was open; `date` itself for n = 0. The oldest date a price may have to count as fresh.
+ */
+export function tradingDaysBefore(date: string, n: number, cal: MarketCalendar = egxCalendar()): string {
+  let t = Date.parse(`${date}T00:00:00Z`);
+  for (let left = n; left > 0;) {
+    t -= 86_400_000;
+    if (!closedReason(new Date(t).toISOString().slice(0, 10), cal)) left--;
+  }
+  return new Date(t).toISOString().slice(0, 10);
 }
 
 interface CheckDef {
@@ -53,21 +72,21 @@ const CHECKS: CheckDef[] = [
   },
   {
     name: 'recent_data_present',
+    // Prices after the business date do not count: a rerun of a past day checks that day's data.
     sql: (o) => ({
       text:
         'SELECT CASE WHEN MAX(TRADE_DATE) >= CAST(? AS DATE) THEN 0 ELSE 1 END AS FAILING, ' +
-        'COUNT(*) AS CHECKED, CAST(MAX(TRADE_DATE) AS VARCHAR) AS DETAIL FROM OPERATIONAL.TBL_STOCK_PRICE',
-      // The cutoff is computed here: date arithmetic differs between warehouses.
-      params: [
-        new Date(Date.parse(`${o.businessDate}T00:00:00Z`) - o.freshnessDays * 86_400_000)
-          .toISOString()
-          .slice(0, 10),
-      ],
+        'COUNT(*) AS CHECKED, CAST(MAX(TRADE_DATE) AS VARCHAR) AS DETAIL FROM OPERATIONAL.TBL_STOCK_PRICE ' +
+        'WHERE TRADE_DATE <= CAST(? AS DATE)',
+      // The cutoff is computed here: the calendar is data, and date arithmetic differs between warehouses.
+      params: [tradingDaysBefore(o.businessDate, o.freshnessDays, o.calendar), o.businessDate],
     }),
-    describe: (f, c, o, newest) =>
-      f === 0
-        ? `newest price ${newest} is within ${o.freshnessDays} days of ${o.businessDate}`
-        : `newest price is ${newest ?? 'missing (no prices)'}, older than ${o.freshnessDays} days before ${o.businessDate}`,
+    describe: (f, _c, o, newest) => {
+      const cutoff = tradingDaysBefore(o.businessDate, o.freshnessDays, o.calendar);
+      return f === 0
+        ? `newest price on or before ${o.businessDate} is ${newest}, within ${o.freshnessDays} trading days (on or after ${cutoff})`
+        : `newest price on or before ${o.businessDate} is ${newest ?? 'missing (no prices)'}, more than ${o.freshnessDays} trading days old (expected one on or after ${cutoff})`;
+    },
   },
 ];
 

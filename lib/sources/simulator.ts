@@ -26,6 +26,12 @@ export const SIMULATED_TICKERS: Record<string, number> = {
   ESRS: 90,
   PHDC: 6,
   EKHO: 0.85,
+  OCDI: 22,
+  SKPC: 19,
+  CLHO: 7,
+  OTMT: 0.55,
+  BTFH: 3.2,
+  HELI: 6.5,
 };
 
 const MINUTES: Record<Interval, number> = { '1m': 1, '5m': 5, '1h': 60, '1d': 24 * 60 };

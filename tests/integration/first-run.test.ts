@@ -28,7 +28,9 @@ test('a first start on a Saturday: seeds a synthetic history, runs the daily bat
   expect(await batchHistoryKind(ctx.deps.store)).toMatchObject({ kind: 'synthetic', to: '2026-11-18' });
   // The daily batch ran for the day of the start, loaded the seeded files and built gold.
   expect(out).toMatch(/files: 5 loaded, 0 unchanged, 0 unreadable; rows \d+ loaded, 0 quarantined/);
-  expect(out).toContain('quality PASS recent_data_present: newest price 2026-11-18');
+  expect(out).toMatch(
+    /quality PASS recent_data_present: newest price on or before 2026-11-\d\d is 2026-11-18, within 5 trading days/,
+  );
   expect(out).toMatch(/top movers on 2026-11-18/);
   expect(out).toContain('DEMO MODE: the market is closed now, so the session of 2026-11-19 is replayed');
 

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import {
   applyPipelineSchedules,
+  backfillSchedule,
   controlSchedule,
   formatScheduleRows,
   listPipelineSchedules,
@@ -103,4 +104,19 @@ test('the schedules fire at their Cairo times on both sides of the daylight-savi
 
   const health = await nextTimes('egx-health');
   expect(health[1]!.getTime() - health[0]!.getTime()).toBe(15 * 60_000);
+});
+
+test('a schedule ID that does not exist is answered with the schedules there are', async () => {
+  const prefixed = loadConfig({ ...inject('stackEnv'), TEMPORAL_ID_PREFIX: prefix });
+  await applyPipelineSchedules(prefixed, extra);
+  for (const action of ['pause', 'trigger'] as const) {
+    await expect(controlSchedule(prefixed, 'nope', action)).rejects.toThrow(
+      new RegExp(
+        `^no schedule named nope; schedules: ${prefix}egx-daily-batch, ${prefix}egx-transforms, ${prefix}egx-market-session, ${prefix}egx-weekly-maintenance, ${prefix}egx-health`,
+      ),
+    );
+  }
+  await expect(backfillSchedule(prefixed, 'nope', '2026-01-01', '2026-01-02')).rejects.toThrow(
+    /^no schedule named nope; schedules: /,
+  );
 });

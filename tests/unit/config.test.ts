@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigInvalidError, loadConfig } from '../../lib/config.js';
+import { SIMULATED_TICKERS } from '../../lib/sources/simulator.js';
 import { HOSTILE_SYMBOLS } from '../support/hostile.js';
 
 describe('loadConfig', () => {
@@ -148,5 +149,37 @@ describe('Snowflake settings', () => {
 
   test('EGX_SYMBOLS with no ticker at all is refused', () => {
     expect(() => loadConfig({ EGX_SYMBOLS: ' , ' })).toThrow(/EGX_SYMBOLS: no tickers given/);
+  });
+});
+
+describe('defaults a person notices', () => {
+  test('the tracked symbols are the 16 the replaced pipeline tracked, each one the simulator trades from a reference price', () => {
+    const symbols = loadConfig({}).market.symbols;
+    expect(symbols).toEqual([
+      'COMI',
+      'ETEL',
+      'SWDY',
+      'PHDC',
+      'ORAS',
+      'ESRS',
+      'HRHO',
+      'OCDI',
+      'SKPC',
+      'TMGH',
+      'JUFO',
+      'EKHO',
+      'CLHO',
+      'OTMT',
+      'BTFH',
+      'HELI',
+    ]);
+    for (const s of symbols) expect(SIMULATED_TICKERS[s], s).toBeGreaterThan(0);
+  });
+
+  test('LOG_LEVEL takes upper or lower case and WARNING; anything else is refused naming it', () => {
+    expect(loadConfig({}).observability.logLevel).toBe('INFO');
+    expect(loadConfig({ LOG_LEVEL: 'debug' }).observability.logLevel).toBe('DEBUG');
+    expect(loadConfig({ LOG_LEVEL: ' Warning ' }).observability.logLevel).toBe('WARN');
+    expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL: .*"verbose"/);
   });
 });
