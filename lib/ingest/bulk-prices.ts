@@ -1,106 +1,139 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { CsvError } from 'csv-parse';
+import { DuckDBDataChunk, DuckDBDoubleType, DuckDBIntegerType } from '@duckdb/node-api';
 import { objectKeyProblem } from '../lake/keys.js';
 import { LocalObjectStore } from '../lake/local.js';
 import type { ObjectStore } from '../lake/types.js';
-import { DuckDbWarehouse } from '../warehouse/duckdb.js';
+import { DuckDbWarehouse, type DuckDbSession } from '../warehouse/duckdb.js';
 import { TBL_STOCK_PRICE } from '../warehouse/schema.js';
 import { matchedCountSql, mergeSql } from '../warehouse/sql.js';
 import type { Warehouse } from '../warehouse/types.js';
-import { detectDailyFormat, symbolFromKey, type DailyFormat } from './daily-bars.js';
+import { detectDailyFormat, readDailyBars, symbolFromKey, type DailyFormat } from './daily-bars.js';
 import { FileUnreadableError } from './records.js';
-import { recordLoadedFiles, type FileLoadResult } from './load-file.js';
+import {
+  reasonCounts,
+  recordLoadedFiles,
+  writeQuarantine,
+  type FileLoadResult,
+  type QuarantineEntry,
+} from './load-file.js';
 import { sniffEncoding } from './text-stream.js';
 import { pooled } from '../util/pool.js';
 
 /**
- * The fast path for clean daily price files in the plain layouts (plain OHLCV, Yahoo): on a DuckDB
- * warehouse reading a local object store, DuckDB's own CSV reader stages many files at once and
- * SQL checks them. A file is loaded this way only when every row is plainly valid: ISO dates,
- * plain decimals, close > 0, high >= low, nothing negative, one row per date, one row per line.
- * Anything else (a bad row, a vendor quirk, another encoding) goes to the row-by-row loader,
- * which quarantines exactly as always; so both paths load the same rows.
+ * The fast path for daily price files on a DuckDB warehouse reading a local object store: many
+ * files are written per statement instead of a few statements per file.
+ *
+ * - Clean files in the plain layouts (plain OHLCV, Yahoo) are read by DuckDB's own CSV reader and
+ *   checked in SQL as strictly as the row loader: only when every line has the header's number of
+ *   cells (no quotes, no blank lines, `\n` line ends) and every row is plainly valid (ISO dates,
+ *   plain decimals, close > 0, high >= low, nothing negative, one row per date).
+ * - Every other price file (the vendor layouts, other encodings, files with something to
+ *   quarantine, and any batch DuckDB's reader refuses) is parsed by the row loader's own reader
+ *   (readDailyBars: the same values, the same rejects with the same lines and reasons) and its
+ *   rows are appended to a staging table, many files at a time, while the next files are parsed.
+ *
+ * Both write the same rows, quarantine and manifest as the row-by-row loader (loadFile). What
+ * neither takes (a file name that is not a ticker, an unknown layout, an unreadable file, a file
+ * too big to hold) is left to loadFile, which reports it.
  */
 
 const FAST_FORMATS = new Set(['ohlcv', 'yahoo']);
 /** CSV bytes staged per statement: big batches amortise each statement, and bound the memory staging takes. */
 const BATCH_BYTES = 16 * 1024 * 1024;
+/** Parsed rows staged per statement. */
+const PARSED_BATCH_ROWS = 200_000;
+/** Bigger files are left to the row loader, which streams them instead of holding them parsed. */
+const PARSED_FILE_BYTES = 64 * 1024 * 1024;
 const NUMERIC = ['open', 'high', 'low', 'close', 'volume', 'prevClose', 'turnover'] as const;
 
-interface Candidate {
+interface Inspected {
   key: string;
-  etag: string;
+  /** The content's MD5 (the local store's etag); for a file to parse that is new to the manifest, taken while parsing. */
+  etag?: string;
   path: string;
+  bytes: number;
+}
+
+interface Candidate extends Inspected {
+  etag: string;
   format: DailyFormat;
   header: string;
   width: number;
   dataRows: number;
-  bytes: number;
 }
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-/** First line, newline count, whether the text ends with one, and the MD5, streaming the file once. */
-async function scan(path: string): Promise<{
-  first: Buffer;
-  header: string;
-  newlines: number;
-  endsWithNewline: boolean;
-  md5: string;
-  bytes: number;
-}> {
-  const hash = createHash('md5');
-  let newlines = 0;
-  let bytes = 0;
-  let first: Buffer | undefined;
-  let header: string | undefined;
-  let last = 0;
-  const head: Buffer[] = [];
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    first ??= chunk;
-    hash.update(chunk);
-    bytes += chunk.length;
-    if (header === undefined) {
-      head.push(chunk);
-      const joined = Buffer.concat(head);
-      const nl = joined.indexOf(0x0a);
-      if (nl >= 0) header = joined.subarray(0, nl).toString('utf8').replace(/\r$/, '');
-    }
-    for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) newlines++;
-    last = chunk[chunk.length - 1] ?? last;
-  }
-  return {
-    first: first ?? Buffer.alloc(0),
-    header: header ?? '',
-    newlines,
-    endsWithNewline: last === 0x0a,
-    md5: hash.digest('hex'),
-    bytes,
-  };
-}
-
-type Scan = Awaited<ReturnType<typeof scan>>;
-
-function candidate(key: string, path: string, s: Scan): Candidate | undefined {
-  if (sniffEncoding(s.first) !== 'utf-8' || s.first[0] === 0xef) return undefined;
+/** The layout of a header DuckDB's CSV reader may read as the row loader does, or undefined. */
+function plainLayout(key: string, first: Buffer, header: string): DailyFormat | undefined {
+  if (sniffEncoding(first) !== 'utf-8' || first[0] === 0xef) return undefined;
   // Plain header names only: no quoting, no BOM, nothing the CSV parser would treat specially.
-  if (!/^[A-Za-z][A-Za-z0-9 _.]*(,[A-Za-z][A-Za-z0-9 _.]*)*$/.test(s.header)) return undefined;
-  const cells = s.header.split(',');
-  let format: DailyFormat;
+  if (!/^[A-Za-z][A-Za-z0-9 _.]*(,[A-Za-z][A-Za-z0-9 _.]*)*$/.test(header)) return undefined;
   try {
-    format = detectDailyFormat(key, cells);
+    const format = detectDailyFormat(key, header.split(','));
+    return FAST_FORMATS.has(format.id) ? format : undefined;
   } catch {
     return undefined;
   }
-  if (!FAST_FORMATS.has(format.id)) return undefined;
-  const dataRows = s.newlines - 1 + (s.endsWithNewline ? 0 : 1);
-  return { key, etag: s.md5, path, format, header: s.header, width: cells.length, dataRows, bytes: s.bytes };
+}
+
+/**
+ * Streams the file for its MD5 and, when its header is of a plain layout (in the first chunk),
+ * whether every line is plain too (`\n` line ends, no quotes, no blank line, the header's number
+ * of commas on every line), as DuckDB's CSV reader needs to read it line for line. Without
+ * `needMd5`, a file that is not plain is read no further than its first chunk.
+ */
+async function scan(
+  key: string,
+  path: string,
+  needMd5: boolean,
+): Promise<{ md5?: string; plain?: { format: DailyFormat; header: string; dataRows: number } }> {
+  const hash = createHash('md5');
+  let bytes = 0;
+  let plain: { format: DailyFormat; header: string } | undefined;
+  let plainLines = true;
+  let headerCommas = -1;
+  let commas = 0;
+  let newlines = 0;
+  let last = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    if (bytes === 0) {
+      const nl = chunk.indexOf(0x0a);
+      const header = nl < 0 ? undefined : chunk.subarray(0, nl).toString('utf8').replace(/\r$/, '');
+      const format = header === undefined ? undefined : plainLayout(key, chunk, header);
+      if (format) plain = { format, header: header! };
+      else if (!needMd5) return {};
+    }
+    hash.update(chunk);
+    bytes += chunk.length;
+    if (plain && plainLines) {
+      for (let i = 0; i < chunk.length; i++) {
+        const b = chunk[i]!;
+        if (b === 0x2c) commas++;
+        else if (b === 0x0a) {
+          newlines++;
+          if (headerCommas < 0) headerCommas = commas;
+          else if (commas !== headerCommas) plainLines = false;
+          commas = 0;
+        } else if (b === 0x22 || b === 0x0d) plainLines = false;
+      }
+      last = chunk[chunk.length - 1] ?? last;
+    }
+  }
+  const md5 = hash.digest('hex');
+  if (!plain || !plainLines) return { md5 };
+  // A last line without a newline is checked like the others.
+  if (last !== 0x0a && commas !== headerCommas) return { md5 };
+  return { md5, plain: { ...plain, dataRows: newlines - 1 + (last === 0x0a ? 0 : 1) } };
 }
 
 /**
  * The typed staging table's SELECT over the text columns c0, c1, ...: each cell cast once, with a
  * flag saying whether the row loader would read it the same way (numbers DuckDB alone accepts,
- * digit separators and nan/inf, are not ok and send the file to the row loader).
+ * digit separators and nan/inf, are not ok and send the file to the parser).
  */
 function typedSql(f: DailyFormat): string {
   const text = (field: string) => {
@@ -132,7 +165,7 @@ const VALID_ROW = `OK_DATE AND OK_OPEN AND OK_HIGH AND OK_LOW AND OK_CLOSE AND O
   AND coalesce(V_OPEN, 0) >= 0 AND V_LOW >= 0 AND coalesce(V_PREVCLOSE, 0) >= 0 AND coalesce(V_TURNOVER, 0) >= 0
   AND coalesce(V_VOLUME, 0) >= 0`;
 
-function rowSelectSql(f: DailyFormat, files: string, runId: string, loadedAt: string): string {
+function csvRowsSql(f: DailyFormat, files: string, runId: string, loadedAt: string): string {
   return `SELECT m.SYMBOL, s.TRADE_DATE, ${lit(f.id)} AS DATA_SOURCE,
     V_OPEN AS OPEN_PRICE, V_HIGH AS HIGH_PRICE, V_LOW AS LOW_PRICE, V_CLOSE AS CLOSE_PRICE,
     V_PREVCLOSE AS PREV_CLOSE, CAST(round(V_VOLUME) AS BIGINT) AS VOLUME, V_TURNOVER AS TURNOVER,
@@ -149,29 +182,74 @@ const safeSymbolFromKey = (key: string): string | undefined => {
   }
 };
 
+const timestampText = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
+
+/**
+ * Writes `source` (rows with every TBL_STOCK_PRICE column, at most one per key) into the table:
+ * a plain insert when none of its symbols has rows from its vendor yet, else a merge on the key.
+ * Returns the rows updated per source key.
+ */
+async function writeStaged(
+  db: DuckDbSession,
+  source: string,
+  pairs: { symbol: string; source: string }[],
+): Promise<Map<string, number>> {
+  const updated = new Map<string, number>();
+  const values = pairs.map((p) => `(${lit(p.symbol)}, ${lit(p.source)})`).join(', ');
+  // A first load of these symbols from these vendors matches nothing: skip counting then.
+  const [any] = await db.query<{ N: number }>(
+    `SELECT COUNT(*) AS N FROM (SELECT 1 FROM OPERATIONAL.TBL_STOCK_PRICE t
+       JOIN (VALUES ${values}) m(SYMBOL, DATA_SOURCE) ON t.SYMBOL = m.SYMBOL AND t.DATA_SOURCE = m.DATA_SOURCE LIMIT 1)`,
+  );
+  const [matched] = any?.N
+    ? await db.query<{ N: number }>(matchedCountSql(TBL_STOCK_PRICE, source))
+    : [{ N: 0 }];
+  const cols = TBL_STOCK_PRICE.columns.map((c) => c.name);
+  if ((matched?.N ?? 0) === 0) {
+    await db.execute(
+      `INSERT INTO ${TBL_STOCK_PRICE.schema}.${TBL_STOCK_PRICE.name} (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM ${source}`,
+    );
+    return updated;
+  }
+  const per = await db.query<{ SOURCE_KEY: string; N: number }>(
+    `SELECT s.SOURCE_KEY, COUNT(*) AS N FROM ${source} s JOIN OPERATIONAL.TBL_STOCK_PRICE t
+       ON t.SYMBOL = s.SYMBOL AND t.TRADE_DATE = s.TRADE_DATE AND t.DATA_SOURCE = s.DATA_SOURCE GROUP BY s.SOURCE_KEY`,
+  );
+  for (const p of per) updated.set(p.SOURCE_KEY, p.N);
+  await db.execute(mergeSql(TBL_STOCK_PRICE, source, cols));
+  return updated;
+}
+
+interface Options {
+  runId: string;
+  force?: boolean;
+  now?: () => Date;
+  onFile?: (r: FileLoadResult) => void;
+  /** Aborting it loads no more batches (the batch being written, a few seconds' work, finishes). */
+  signal?: AbortSignal;
+}
+
 /**
  * Loads what it can of `keys` (daily price files) through the fast path and returns those
  * results, plus the keys left for the row-by-row loader. Without a DuckDB warehouse and a local
  * store, every key is left.
  */
 export async function loadPriceFilesInBulk(
-  deps: { store: ObjectStore; warehouse: Warehouse },
+  deps: { store: ObjectStore; lake?: ObjectStore; warehouse: Warehouse },
   keys: string[],
-  opts: {
-    runId: string;
-    force?: boolean;
-    now?: () => Date;
-    onFile?: (r: FileLoadResult) => void;
-    /** Aborting it loads no more batches (the batch being loaded, a few seconds' work, finishes). */
-    signal?: AbortSignal;
-  },
+  opts: Options,
 ): Promise<{ results: FileLoadResult[]; rest: string[] }> {
   const { store, warehouse } = deps;
   if (!(store instanceof LocalObjectStore) || !(warehouse instanceof DuckDbWarehouse) || keys.length === 0) {
     return { results: [], rest: keys };
   }
+  const lake = deps.lake ?? store;
   const results: FileLoadResult[] = [];
   const rest: string[] = [];
+  const done = (r: FileLoadResult) => {
+    results.push(r);
+    opts.onFile?.(r);
+  };
   const manifest = new Map(
     (
       await warehouse.query<{ SOURCE_KEY: string; ETAG: string }>(
@@ -183,15 +261,20 @@ export async function loadPriceFilesInBulk(
     // A key or file name the row loader refuses is its to report, with the reason.
     if (objectKeyProblem(key) || !safeSymbolFromKey(key)) return { key, rest: true as const };
     const path = store.fileOf(key);
-    // DuckDB would read glob characters in a path as a pattern; a missing file is the row loader's to report.
-    const s = /[*?[\]{}']/.test(path) ? undefined : await scan(path).catch(() => undefined);
-    if (!s) return { key, rest: true as const };
-    // The etag is the content's MD5, as the local store's own.
-    if (!opts.force && manifest.get(key) === s.md5) {
+    // A missing file is the row loader's to report.
+    const bytes = await stat(path).then(
+      (st) => (st.isFile() ? st.size : undefined),
+      () => undefined,
+    );
+    // The etag is the content's MD5, as the local store's own: needed first only to compare.
+    const needMd5 = !opts.force && manifest.has(key);
+    const s = bytes === undefined ? undefined : await scan(key, path, needMd5).catch(() => undefined);
+    if (!s || bytes === undefined) return { key, rest: true as const };
+    if (needMd5 && manifest.get(key) === s.md5) {
       const skipped: FileLoadResult = {
         key,
         kind: 'prices',
-        etag: s.md5,
+        etag: s.md5!,
         skipped: true,
         rowsLoaded: 0,
         rowsInserted: 0,
@@ -201,19 +284,22 @@ export async function loadPriceFilesInBulk(
       };
       return { key, skipped };
     }
-    const c = candidate(key, path, s);
-    return c ? { key, candidate: c } : { key, rest: true as const };
+    const file: Inspected = { key, etag: s.md5, path, bytes };
+    // DuckDB would read glob characters in a path as a pattern.
+    if (!s.plain || !s.md5 || /[*?[\]{}']/.test(path)) return { key, parse: file };
+    const { format, header, dataRows } = s.plain;
+    const c: Candidate = { ...file, etag: s.md5, format, header, width: header.split(',').length, dataRows };
+    return { key, candidate: c };
   };
 
-  // Inspect every file first (8 at a time), then load the candidates in batches of one header.
-  // Two files of one symbol (a history and a backfill chunk) go to different batches, so the
-  // later one is merged on the key into what the earlier one loaded.
+  // Inspect every file first (8 at a time); then load the CSV candidates in batches of one header
+  // and parse the rest in batches. Two files of one symbol (a history and a backfill chunk) go to
+  // different batches, so the later one is merged on the key into what the earlier one loaded.
   const groups = new Map<string, Candidate[][]>();
+  const toParse: Inspected[] = [];
   for (const f of await pooled(keys, 8, inspect)) {
-    if ('skipped' in f && f.skipped) {
-      results.push(f.skipped);
-      opts.onFile?.(f.skipped);
-    } else if ('candidate' in f && f.candidate) {
+    if ('skipped' in f && f.skipped) done(f.skipped);
+    else if ('candidate' in f && f.candidate) {
       const c = f.candidate;
       const batches = groups.get(c.header) ?? [[]];
       let last = batches.at(-1)!;
@@ -226,45 +312,77 @@ export async function loadPriceFilesInBulk(
         batches.push((last = []));
       last.push(c);
       groups.set(c.header, batches);
-    } else rest.push(f.key);
+    } else if ('parse' in f && f.parse) toParse.push(f.parse);
+    else rest.push(f.key);
   }
-  for (const batch of [...groups.values()].flat()) {
-    opts.signal?.throwIfAborted();
-    const loaded = await loadBatch(warehouse, batch, opts);
-    for (const c of batch) {
-      const r = loaded.get(c.key);
-      if (r) {
-        results.push(r);
-        opts.onFile?.(r);
-      } else rest.push(c.key);
+  // The CSV batches load while the other files are parsed; files of a symbol that is also in a
+  // CSV batch, and the files a CSV batch leaves (something to quarantine), are parsed after them.
+  const order = new Map(keys.map((k, i) => [k, i]));
+  const csvSymbols = new Set([...groups.values()].flat(2).map((c) => symbolFromKey(c.key)));
+  const csv = (async () => {
+    const left: Inspected[] = [];
+    for (const batch of [...groups.values()].flat()) {
+      opts.signal?.throwIfAborted();
+      const loaded = await loadCsvBatch(warehouse, batch, opts);
+      for (const c of batch) {
+        const r = loaded.get(c.key);
+        if (r) done(r);
+        else left.push(c);
+      }
     }
+    return left;
+  })();
+  csv.catch(() => {}); // taken up below
+  try {
+    const parsed = await loadParsed(
+      { lake, warehouse },
+      toParse.filter((f) => !csvSymbols.has(symbolFromKey(f.key))),
+      async () =>
+        [...toParse.filter((f) => csvSymbols.has(symbolFromKey(f.key))), ...(await csv)].sort(
+          (a, b) => order.get(a.key)! - order.get(b.key)!,
+        ),
+      opts,
+      done,
+    );
+    rest.push(...parsed.rest);
+  } finally {
+    await csv.catch(() => {});
   }
   return { results, rest };
 }
 
-/** Stages one batch of same-header files, loads the clean ones, and returns their results. */
-async function loadBatch(
+/**
+ * Stages one batch of same-header files with DuckDB's CSV reader, loads the clean ones, and
+ * returns their results. A batch the reader refuses loads nothing (its files are parsed instead).
+ */
+async function loadCsvBatch(
   wh: DuckDbWarehouse,
   batch: Candidate[],
-  opts: { runId: string; now?: () => Date },
+  opts: Options,
 ): Promise<Map<string, FileLoadResult>> {
   const { format, width } = batch[0]!;
   const loadedAt = (opts.now ?? (() => new Date()))();
-  const stamp = loadedAt.toISOString().replace('T', ' ').replace('Z', '');
   const columns = Array.from({ length: width }, (_, i) => `'c${i}': 'VARCHAR'`).join(', ');
   const out = new Map<string, FileLoadResult>();
   const loaded = await wh.serialized(async (db) => {
     // One pass: DuckDB reads the files (in the order given, rows in file order) and casts each
     // cell once; a row's place in the staged table then gives its line (header on line 1; files
     // with blank or multi-line rows never get here).
-    await db.execute(
-      `CREATE OR REPLACE TEMP TABLE BULK_PRICE_STAGE AS
-       SELECT F, ${typedSql(format)} FROM (
-         -- The CSV reader gives NULL for an empty cell.
-         SELECT filename AS F, ${Array.from({ length: width }, (_, i) => `coalesce(trim(c${i}), '') AS T${i}`).join(', ')}
-         FROM read_csv([${batch.map((c) => lit(c.path)).join(', ')}], header = true, filename = true, auto_detect = false,
-                       delim = ',', quote = '"', escape = '"', columns = {${columns}}))`,
-    );
+    try {
+      await db.execute(
+        `CREATE OR REPLACE TEMP TABLE BULK_PRICE_STAGE AS
+         SELECT F, ${typedSql(format)} FROM (
+           -- The CSV reader gives NULL for an empty cell.
+           SELECT filename AS F, ${Array.from({ length: width }, (_, i) => `coalesce(trim(c${i}), '') AS T${i}`).join(', ')}
+           FROM read_csv([${batch.map((c) => lit(c.path)).join(', ')}], header = true, filename = true, auto_detect = false,
+                         delim = ',', quote = '"', escape = '"', columns = {${columns}}))`,
+      );
+    } catch (e) {
+      // Whatever the reader refuses (a file changed since it was inspected), the parser reads and
+      // quarantines as the row loader does; an interrupted statement is not a refusal.
+      if (opts.signal?.aborted) throw e;
+      return [];
+    }
     try {
       const checks = await db.query<{ F: string; N: number; BAD: number; DATES: number; FIRST: number }>(
         `SELECT F, COUNT(*) AS N, MIN(rowid) AS FIRST, SUM(CASE WHEN ${VALID_ROW} THEN 0 ELSE 1 END) AS BAD,
@@ -283,34 +401,13 @@ async function loadBatch(
             `(${lit(c.path)}, ${lit(c.key)}, ${lit(symbolFromKey(c.key))}, ${byPath.get(c.path)!.FIRST})`,
         )
         .join(', ');
-      const source = `(${rowSelectSql(format, files, opts.runId, stamp)})`;
-      // A first load of these symbols from this vendor matches nothing: skip counting then.
-      const symbols = clean.map((c) => lit(symbolFromKey(c.key))).join(', ');
-      const [any] = await db.query<{ N: number }>(
-        `SELECT COUNT(*) AS N FROM (SELECT 1 FROM OPERATIONAL.TBL_STOCK_PRICE WHERE DATA_SOURCE = ${lit(format.id)} AND SYMBOL IN (${symbols}) LIMIT 1)`,
+      const source = `(${csvRowsSql(format, files, opts.runId, timestampText(loadedAt))})`;
+      const updated = await writeStaged(
+        db,
+        source,
+        clean.map((c) => ({ symbol: symbolFromKey(c.key), source: format.id })),
       );
-      const [matched] = any?.N
-        ? await db.query<{ N: number }>(matchedCountSql(TBL_STOCK_PRICE, source))
-        : [{ N: 0 }];
-      const cols = TBL_STOCK_PRICE.columns.map((c) => c.name);
-      const perFileUpdated = new Map<string, number>();
-      if ((matched?.N ?? 0) === 0) {
-        await db.execute(
-          `INSERT INTO ${TBL_STOCK_PRICE.schema}.${TBL_STOCK_PRICE.name} (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM ${source}`,
-        );
-      } else {
-        const per = await db.query<{ SOURCE_KEY: string; N: number }>(
-          `SELECT s.SOURCE_KEY, COUNT(*) AS N FROM ${source} s JOIN OPERATIONAL.TBL_STOCK_PRICE t
-             ON t.SYMBOL = s.SYMBOL AND t.TRADE_DATE = s.TRADE_DATE AND t.DATA_SOURCE = s.DATA_SOURCE GROUP BY s.SOURCE_KEY`,
-        );
-        for (const p of per) perFileUpdated.set(p.SOURCE_KEY, p.N);
-        await db.execute(mergeSql(TBL_STOCK_PRICE, source, cols));
-      }
-      return clean.map((c) => {
-        const n = byPath.get(c.path)!.N;
-        const updated = perFileUpdated.get(c.key) ?? 0;
-        return { c, n, updated };
-      });
+      return clean.map((c) => ({ c, n: byPath.get(c.path)!.N, updated: updated.get(c.key) ?? 0 }));
     } finally {
       await db.execute('DROP TABLE IF EXISTS BULK_PRICE_STAGE');
     }
@@ -345,4 +442,265 @@ async function loadBatch(
     });
   }
   return out;
+}
+
+/** One parsed file of a batch: what it loads, from which rows of the batch, and what it quarantines. */
+interface ParsedFile {
+  file: Inspected;
+  etag: string;
+  symbol: string;
+  format: string;
+  rows: number;
+  quarantined: QuarantineEntry[];
+}
+
+/**
+ * Parsed rows of many files, column by column, as staged: days since 1970-01-01 for the date, NaN
+ * for no value (parsed values are never NaN), so every column is an array of plain numbers.
+ */
+class ParsedBatch {
+  files: ParsedFile[] = [];
+  rows = 0;
+  private capacity = 1 << 16;
+  columns = ParsedBatch.allocate(this.capacity);
+
+  private static allocate(n: number) {
+    return {
+      file: new Int32Array(n),
+      day: new Int32Array(n),
+      open: new Float64Array(n),
+      high: new Float64Array(n),
+      low: new Float64Array(n),
+      close: new Float64Array(n),
+      prevClose: new Float64Array(n),
+      volume: new Float64Array(n),
+      turnover: new Float64Array(n),
+      line: new Int32Array(n),
+    };
+  }
+
+  /** Room for one more row. */
+  reserve(): void {
+    if (this.rows < this.capacity) return;
+    this.capacity *= 2;
+    const next = ParsedBatch.allocate(this.capacity);
+    for (const [name, column] of Object.entries(this.columns)) next[name as keyof typeof next].set(column);
+    this.columns = next;
+  }
+
+  has(symbol: string): boolean {
+    return this.files.some((f) => f.symbol === symbol);
+  }
+}
+
+const INTEGER = { sql: 'INTEGER', type: DuckDBIntegerType.instance };
+const DOUBLE = { sql: 'DOUBLE', type: DuckDBDoubleType.instance };
+/** The staging table's columns: name, type, and the batch column they come from. */
+const STAGE_COLUMNS = [
+  ['FI', INTEGER, 'file'],
+  ['D', INTEGER, 'day'],
+  ['O', DOUBLE, 'open'],
+  ['H', DOUBLE, 'high'],
+  ['L', DOUBLE, 'low'],
+  ['C', DOUBLE, 'close'],
+  ['PC', DOUBLE, 'prevClose'],
+  ['V', DOUBLE, 'volume'],
+  ['T', DOUBLE, 'turnover'],
+  ['LINE', INTEGER, 'line'],
+] as const;
+const CHUNK_ROWS = 2048; // DuckDB's vector size
+const orNull = (column: string) => `CASE WHEN isnan(s.${column}) THEN NULL ELSE s.${column} END`;
+
+/** 'YYYY-MM-DD' as days since 1970-01-01. */
+const epochDay = (iso: string) =>
+  Date.UTC(Number(iso.slice(0, 4)), Number(iso.slice(5, 7)) - 1, Number(iso.slice(8, 10))) / 86_400_000;
+
+/**
+ * Parses each file with the row loader's reader into batches of many files and writes each batch
+ * (rows, quarantine, manifest) while the next one is parsed. Files the reader cannot read at all
+ * are returned in `rest`.
+ */
+async function loadParsed(
+  deps: { lake: ObjectStore; warehouse: DuckDbWarehouse },
+  files: Inspected[],
+  then: () => Promise<Inspected[]>,
+  opts: Options,
+  done: (r: FileLoadResult) => void,
+): Promise<{ rest: string[] }> {
+  const rest: string[] = [];
+  let batch = new ParsedBatch();
+  let writing: Promise<void> | undefined;
+  const submit = async () => {
+    if (batch.files.length === 0) return;
+    const full = batch;
+    batch = new ParsedBatch();
+    if (writing) await writing;
+    opts.signal?.throwIfAborted();
+    writing = writeParsed(deps, full, opts).then((rs) => rs.forEach(done));
+    // Its failure is taken up where it is awaited.
+    writing.catch(() => {});
+  };
+  const parse = async (list: Inspected[]) => {
+    for (const file of list) {
+      opts.signal?.throwIfAborted();
+      if (file.bytes > PARSED_FILE_BYTES) {
+        rest.push(file.key);
+        continue;
+      }
+      const symbol = symbolFromKey(file.key);
+      if (batch.has(symbol) || batch.rows >= PARSED_BATCH_ROWS) await submit();
+      if (!(await parseInto(file, symbol, batch))) rest.push(file.key);
+    }
+  };
+  try {
+    await parse(files);
+    await parse(await then());
+    await submit();
+  } finally {
+    if (writing) await writing;
+  }
+  return { rest };
+}
+
+/** The chunks of `input`, hashed on the way. */
+async function* hashing(input: AsyncIterable<Buffer>, hash: Hash): AsyncGenerator<Buffer> {
+  for await (const chunk of input) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}
+
+/** Reads one file into the batch; false (and the batch as it was) when the file cannot be read. */
+async function parseInto(file: Inspected, symbol: string, batch: ParsedBatch): Promise<boolean> {
+  const fileIndex = batch.files.length;
+  const start = batch.rows;
+  const quarantined: QuarantineEntry[] = [];
+  const hash = createHash('md5');
+  let format: string;
+  try {
+    const input = createReadStream(file.path) as AsyncIterable<Buffer>;
+    const reader = await readDailyBars(file.etag ? input : hashing(input, hash), { file: file.key, symbol });
+    format = reader.format.id;
+    for await (const rows of reader.batches) {
+      for (const r of rows) {
+        if (!r.ok) {
+          quarantined.push({ line: r.line, reason: r.reason, raw: r.raw });
+          continue;
+        }
+        const b = r.bar;
+        batch.reserve();
+        const c = batch.columns;
+        const i = batch.rows++;
+        c.file[i] = fileIndex;
+        c.day[i] = epochDay(b.tradeDate);
+        c.open[i] = b.open ?? NaN;
+        c.high[i] = b.high;
+        c.low[i] = b.low;
+        c.close[i] = b.close;
+        c.prevClose[i] = b.prevClose ?? NaN;
+        c.volume[i] = b.volume ?? NaN;
+        c.turnover[i] = b.turnover ?? NaN;
+        c.line[i] = r.line;
+      }
+    }
+  } catch (e) {
+    // The row loader reports (and quarantines) a file that cannot be read, or is gone, as always.
+    const gone = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    if (!(gone || e instanceof FileUnreadableError || e instanceof CsvError)) throw e;
+    batch.rows = start;
+    return false;
+  }
+  const etag = file.etag ?? hash.digest('hex');
+  batch.files.push({ file, etag, symbol, format, rows: batch.rows - start, quarantined });
+  return true;
+}
+
+/** Writes one parsed batch: rows (appended to a staging table, then inserted or merged), quarantine, manifest. */
+async function writeParsed(
+  deps: { lake: ObjectStore; warehouse: DuckDbWarehouse },
+  batch: ParsedBatch,
+  opts: Options,
+): Promise<FileLoadResult[]> {
+  const wh = deps.warehouse;
+  const loadedAt = (opts.now ?? (() => new Date()))();
+  const updated =
+    batch.rows === 0
+      ? new Map<string, number>()
+      : await wh.serialized(async (db) => {
+          await db.execute(
+            `CREATE OR REPLACE TEMP TABLE PARSED_PRICE_STAGE (${STAGE_COLUMNS.map(([n, t]) => `${n} ${t.sql}`).join(', ')})`,
+          );
+          try {
+            const app = await wh.connection.createAppender('PARSED_PRICE_STAGE');
+            try {
+              for (let from = 0; from < batch.rows; from += CHUNK_ROWS) {
+                const to = Math.min(batch.rows, from + CHUNK_ROWS);
+                const chunk = DuckDBDataChunk.create(
+                  STAGE_COLUMNS.map(([, t]) => t.type),
+                  to - from,
+                );
+                STAGE_COLUMNS.forEach(([, , field], i) =>
+                  // The appender reads the values by index: a typed array does.
+                  chunk.setColumnValues(i, batch.columns[field].subarray(from, to) as unknown as number[]),
+                );
+                app.appendDataChunk(chunk);
+              }
+              app.flushSync();
+            } finally {
+              app.closeSync();
+            }
+            const files = batch.files
+              .map((f, i) => `(${i}, ${lit(f.file.key)}, ${lit(f.symbol)}, ${lit(f.format)})`)
+              .join(', ');
+            const source = `(SELECT m.SYMBOL, DATE '1970-01-01' + s.D AS TRADE_DATE, m.DATA_SOURCE,
+                ${orNull('O')} AS OPEN_PRICE, s.H AS HIGH_PRICE, s.L AS LOW_PRICE, s.C AS CLOSE_PRICE,
+                ${orNull('PC')} AS PREV_CLOSE, CAST(${orNull('V')} AS BIGINT) AS VOLUME, ${orNull('T')} AS TURNOVER,
+                m.SOURCE_KEY, s.LINE AS SOURCE_LINE,
+                ${lit(opts.runId)} AS RUN_ID, CAST(${lit(timestampText(loadedAt))} AS TIMESTAMP) AS LOADED_AT
+              FROM PARSED_PRICE_STAGE s JOIN (VALUES ${files}) m(FI, SOURCE_KEY, SYMBOL, DATA_SOURCE) ON m.FI = s.FI)`;
+            return await writeStaged(
+              db,
+              source,
+              batch.files.map((f) => ({ symbol: f.symbol, source: f.format })),
+            );
+          } finally {
+            await db.execute('DROP TABLE IF EXISTS PARSED_PRICE_STAGE');
+          }
+        });
+  opts.signal?.throwIfAborted();
+  await writeQuarantine(
+    deps.lake,
+    wh,
+    opts.runId,
+    loadedAt,
+    batch.files.map((f) => ({ key: f.file.key, etag: f.etag, entries: f.quarantined })),
+  );
+  await recordLoadedFiles(
+    wh,
+    batch.files.map((f) => ({
+      key: f.file.key,
+      etag: f.etag,
+      kind: 'prices',
+      format: f.format,
+      rowsLoaded: f.rows,
+      rowsQuarantined: f.quarantined.length,
+      runId: opts.runId,
+      loadedAt,
+    })),
+  );
+  return batch.files.map((f) => {
+    const n = updated.get(f.file.key) ?? 0;
+    return {
+      key: f.file.key,
+      kind: 'prices',
+      etag: f.etag,
+      format: f.format,
+      skipped: false,
+      rowsLoaded: f.rows,
+      rowsInserted: f.rows - n,
+      rowsUpdated: n,
+      rowsQuarantined: f.quarantined.length,
+      quarantineReasons: reasonCounts(f.quarantined),
+    };
+  });
 }

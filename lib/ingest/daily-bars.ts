@@ -1,6 +1,6 @@
 import { safeParseSymbol } from '../market/symbol.js';
 import { FileUnreadableError } from './records.js';
-import { readCsv, type CsvRecord } from './text-stream.js';
+import { readCsvBatches, type CsvRecord } from './text-stream.js';
 import { parseDate, parseNumber, ValueParseError, type DayOrder } from './values.js';
 
 /** One daily bar, normalised from any supported file format. */
@@ -86,53 +86,64 @@ export function detectDailyFormat(file: string, header: string[], firstRow?: str
   return { id: looksMarketWatch ? 'marketwatch' : 'ohlcv', dayOrder: 'month-first', columns };
 }
 
-function cell(format: DailyFormat, record: string[], field: Field): string | undefined {
-  const i = format.columns[field];
-  return i === undefined ? undefined : record[i];
-}
-
 /** Parses and validates one data row; the reason names the column and the rule. */
 export function parseDailyRow(format: DailyFormat, symbol: string, record: string[]): DailyBar | string {
-  const width = Math.max(...Object.values(format.columns)) + 1;
-  if (record.length < width) return `expected at least ${width} columns, got ${record.length}`;
-  try {
-    const num = (f: Field) => parseNumber(f, cell(format, record, f));
-    const bar = {
-      symbol,
-      tradeDate: parseDate('date', cell(format, record, 'date'), format.dayOrder),
-      open: num('open'),
-      high: num('high'),
-      low: num('low'),
-      close: num('close'),
-      volume: num('volume'),
-      prevClose: num('prevClose'),
-      turnover: num('turnover'),
-    };
-    if (bar.close === null) return 'close: missing';
-    if (bar.high === null) return 'high: missing';
-    if (bar.low === null) return 'low: missing';
-    if (bar.close <= 0) return `close: must be > 0, got ${bar.close}`;
-    if (bar.high < bar.low) return `high ${bar.high} < low ${bar.low}`;
-    for (const f of ['open', 'low', 'prevClose', 'turnover', 'volume'] as const) {
-      const v = bar[f];
-      if (v !== null && v < 0) return `${f}: must not be negative, got ${v}`;
+  return dailyRowParser(format, symbol)(record);
+}
+
+/** parseDailyRow for every row of one file: the layout's columns looked up once. */
+export function dailyRowParser(format: DailyFormat, symbol: string): (record: string[]) => DailyBar | string {
+  const c = format.columns;
+  const width = Math.max(...Object.values(c)) + 1;
+  const { dayOrder } = format;
+  const num = (field: Field, i: number | undefined, record: string[]) =>
+    i === undefined ? null : parseNumber(field, record[i]);
+  return (record) => {
+    if (record.length < width) return `expected at least ${width} columns, got ${record.length}`;
+    try {
+      // Read in this order: the first unreadable cell is the reason.
+      const tradeDate = parseDate('date', record[c.date!], dayOrder);
+      const open = num('open', c.open, record);
+      const high = num('high', c.high, record);
+      const low = num('low', c.low, record);
+      const close = num('close', c.close, record);
+      const volume = num('volume', c.volume, record);
+      const prevClose = num('prevClose', c.prevClose, record);
+      const turnover = num('turnover', c.turnover, record);
+      if (close === null) return 'close: missing';
+      if (high === null) return 'high: missing';
+      if (low === null) return 'low: missing';
+      if (close <= 0) return `close: must be > 0, got ${close}`;
+      if (high < low) return `high ${high} < low ${low}`;
+      if (open !== null && open < 0) return `open: must not be negative, got ${open}`;
+      if (low < 0) return `low: must not be negative, got ${low}`;
+      if (prevClose !== null && prevClose < 0) return `prevClose: must not be negative, got ${prevClose}`;
+      if (turnover !== null && turnover < 0) return `turnover: must not be negative, got ${turnover}`;
+      if (volume !== null && volume < 0) return `volume: must not be negative, got ${volume}`;
+      return {
+        symbol,
+        tradeDate,
+        open,
+        high,
+        low,
+        close,
+        volume: volume === null ? null : Math.round(volume),
+        prevClose,
+        turnover,
+      };
+    } catch (e) {
+      if (e instanceof ValueParseError) return e.message;
+      throw e;
     }
-    return {
-      ...bar,
-      high: bar.high,
-      low: bar.low,
-      close: bar.close,
-      volume: bar.volume === null ? null : Math.round(bar.volume),
-    };
-  } catch (e) {
-    if (e instanceof ValueParseError) return e.message;
-    throw e;
-  }
+  };
 }
 
 export interface DailyBarReader {
   format: DailyFormat;
+  /** The rows one at a time. Read either `rows` or `batches`, not both. */
   rows: AsyncGenerator<ParsedRow>;
+  /** The rows in arrays, as each piece of input completes them (fewer steps for big files). */
+  batches: AsyncGenerator<ParsedRow[]>;
 }
 
 /**
@@ -144,38 +155,44 @@ export async function readDailyBars(
   input: AsyncIterable<Uint8Array | string>,
   opts: { file: string; symbol: string },
 ): Promise<DailyBarReader> {
-  const records = readCsv(input);
-  const first = await records.next();
-  if (first.done) throw new UnknownFormatError(opts.file, [], ['date', 'high', 'low', 'close']);
-  const second = await records.next();
-  const format = detectDailyFormat(
-    opts.file,
-    first.value.cells,
-    second.done ? undefined : second.value.cells,
-  );
-
-  async function* rows(): AsyncGenerator<ParsedRow> {
-    const seen = new Map<string, number>();
-    const one = (r: CsvRecord): ParsedRow => {
-      const parsed = parseDailyRow(format, opts.symbol, r.cells);
-      if (typeof parsed === 'string')
-        return { ok: false, line: r.line, reason: parsed, raw: r.cells.join(',') };
-      const earlier = seen.get(parsed.tradeDate);
-      if (earlier !== undefined) {
-        return {
-          ok: false,
-          line: r.line,
-          reason: `duplicate date ${parsed.tradeDate} (also on line ${earlier})`,
-          raw: r.cells.join(','),
-        };
-      }
-      seen.set(parsed.tradeDate, r.line);
-      return { ok: true, line: r.line, bar: parsed };
-    };
-    if (!second.done) yield one(second.value);
-    for await (const r of records) yield one(r);
+  const input$ = readCsvBatches(input);
+  // The header and the first data row (which tells MarketWatch apart) may come in different pieces.
+  const head: CsvRecord[] = [];
+  let done = false;
+  while (head.length < 2 && !done) {
+    const next = await input$.next();
+    if (next.done) done = true;
+    else head.push(...next.value);
   }
-  return { format, rows: rows() };
+  if (head.length === 0) throw new UnknownFormatError(opts.file, [], ['date', 'high', 'low', 'close']);
+  const format = detectDailyFormat(opts.file, head[0]!.cells, head[1]?.cells);
+  const parse = dailyRowParser(format, opts.symbol);
+  const seen = new Map<string, number>();
+  const one = (r: CsvRecord): ParsedRow => {
+    const parsed = parse(r.cells);
+    if (typeof parsed === 'string')
+      return { ok: false, line: r.line, reason: parsed, raw: r.cells.join(',') };
+    const earlier = seen.get(parsed.tradeDate);
+    if (earlier !== undefined) {
+      return {
+        ok: false,
+        line: r.line,
+        reason: `duplicate date ${parsed.tradeDate} (also on line ${earlier})`,
+        raw: r.cells.join(','),
+      };
+    }
+    seen.set(parsed.tradeDate, r.line);
+    return { ok: true, line: r.line, bar: parsed };
+  };
+
+  async function* batches(): AsyncGenerator<ParsedRow[]> {
+    if (head.length > 1) yield head.slice(1).map(one);
+    if (!done) for await (const records of input$) yield records.map(one);
+  }
+  async function* rows(): AsyncGenerator<ParsedRow> {
+    for await (const b of batches()) yield* b;
+  }
+  return { format, rows: rows(), batches: batches() };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { TBL_FINANCIAL } from '../warehouse/schema.js';
 import { symbolFromFileName } from './daily-bars.js';
-import { FileUnreadableError, type FileKindReader, type LoadRecord } from './records.js';
+import { FileUnreadableError, inBatches, type FileKindReader, type LoadRecord } from './records.js';
 import { readCsv } from './text-stream.js';
 import { parseDate, parseNumber, ValueParseError } from './values.js';
 
@@ -86,6 +86,6 @@ export const financialFiles: FileKindReader = {
         }
       }
     }
-    return { format: long ? 'finance:long' : 'finance:wide', records: records() };
+    return { format: long ? 'finance:long' : 'finance:wide', records: inBatches(records()) };
   },
 };

@@ -106,7 +106,7 @@ export async function loadFile(
 
   const loadedAt = now();
   const columns = [...reader.columns, 'SOURCE_KEY', 'SOURCE_LINE', 'RUN_ID', 'LOADED_AT'];
-  const quarantined: { line: number; reason: string; raw: string }[] = [];
+  const quarantined: QuarantineEntry[] = [];
   let batch: SqlValue[][] = [];
   let rowsRead = 0;
   const flush = async () => {
@@ -123,13 +123,16 @@ export async function loadFile(
   try {
     const { format, records } = await reader.open(await store.get(key), key);
     result.format = format;
-    for await (const rec of records) {
-      rowsRead++;
-      if (rec.ok) {
-        batch.push([...rec.values, key, rec.line, opts.runId, loadedAt]);
-        if (batch.length >= (opts.batchSize ?? 50_000)) await flush();
-      } else {
-        quarantined.push({ line: rec.line, reason: rec.reason, raw: rec.raw });
+    for await (const recs of records) {
+      for (const rec of recs) {
+        rowsRead++;
+        if (rec.ok) {
+          rec.values.push(key, rec.line, opts.runId, loadedAt);
+          batch.push(rec.values);
+          if (batch.length >= (opts.batchSize ?? 50_000)) await flush();
+        } else {
+          quarantined.push({ line: rec.line, reason: rec.reason, raw: rec.raw });
+        }
       }
     }
     await flush();
@@ -142,24 +145,10 @@ export async function loadFile(
 
   opts.signal?.throwIfAborted();
   result.rowsQuarantined = quarantined.filter((q) => q.line > 0).length;
-  for (const q of quarantined) {
-    const cls = reasonClass(q.reason);
-    result.quarantineReasons[cls] = (result.quarantineReasons[cls] ?? 0) + 1;
-  }
-  if (quarantined.length > 0) {
-    const ndjson =
-      quarantined
-        .map((q) => JSON.stringify({ source: key, etag: info.etag, runId: opts.runId, ...q }))
-        .join('\n') + '\n';
-    await (deps.lake ?? store).put(quarantineKey(opts.runId, key), ndjson, {
-      contentType: 'application/x-ndjson',
-    });
-    await warehouse.upsert(
-      QUARANTINE,
-      ['SOURCE_KEY', 'ETAG', 'LINE', 'REASON', 'RAW', 'RUN_ID', 'QUARANTINED_AT'],
-      quarantined.map((q) => [key, info.etag, q.line, q.reason, q.raw, opts.runId, loadedAt]),
-    );
-  }
+  result.quarantineReasons = reasonCounts(quarantined);
+  await writeQuarantine(deps.lake ?? store, warehouse, opts.runId, loadedAt, [
+    { key, etag: info.etag, entries: quarantined },
+  ]);
   await recordLoadedFiles(warehouse, [
     {
       key,
@@ -174,6 +163,50 @@ export async function loadFile(
     },
   ]);
   return result;
+}
+
+/** A quarantined line of a file: line 0 stands for the whole file. */
+export interface QuarantineEntry {
+  line: number;
+  reason: string;
+  raw: string;
+}
+
+/** Quarantined lines by reasonClass. */
+export function reasonCounts(entries: QuarantineEntry[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const q of entries) {
+    const cls = reasonClass(q.reason);
+    counts[cls] = (counts[cls] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/**
+ * Writes the quarantined lines of some files: one NDJSON object per file with any
+ * (`quarantineKey`), and their rows in META.QUARANTINE.
+ */
+export async function writeQuarantine(
+  lake: ObjectStore,
+  warehouse: Warehouse,
+  runId: string,
+  at: Date,
+  files: { key: string; etag: string; entries: QuarantineEntry[] }[],
+): Promise<void> {
+  const rows: SqlValue[][] = [];
+  for (const f of files) {
+    if (f.entries.length === 0) continue;
+    const ndjson =
+      f.entries.map((q) => JSON.stringify({ source: f.key, etag: f.etag, runId, ...q })).join('\n') + '\n';
+    await lake.put(quarantineKey(runId, f.key), ndjson, { contentType: 'application/x-ndjson' });
+    for (const q of f.entries) rows.push([f.key, f.etag, q.line, q.reason, q.raw, runId, at]);
+  }
+  if (rows.length === 0) return;
+  await warehouse.upsert(
+    QUARANTINE,
+    ['SOURCE_KEY', 'ETAG', 'LINE', 'REASON', 'RAW', 'RUN_ID', 'QUARANTINED_AT'],
+    rows,
+  );
 }
 
 /** Writes files into the manifest (META.LOADED_FILES): the last step of a load, so a crash before it means a clean reload. */

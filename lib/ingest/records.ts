@@ -10,10 +10,24 @@ export interface FileKindReader {
   table: TableDef;
   /** Target columns the parser fills, in order (lineage columns are added by the loader). */
   columns: string[];
+  /** Reads the header; then `records` gives the rows in file order, in arrays of any size. */
   open(
     input: AsyncIterable<Uint8Array | string>,
     key: string,
-  ): Promise<{ format: string; records: AsyncIterable<LoadRecord> }>;
+  ): Promise<{ format: string; records: AsyncIterable<LoadRecord[]> }>;
+}
+
+/** Groups records one at a time into arrays of up to `size`, for FileKindReader.open. */
+export async function* inBatches<T>(records: AsyncIterable<T>, size = 1000): AsyncGenerator<T[]> {
+  let batch: T[] = [];
+  for await (const r of records) {
+    batch.push(r);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
 }
 
 /** Thrown by a reader when a whole file cannot be read (unknown layout, broken encoding); the file is quarantined, not retried. */

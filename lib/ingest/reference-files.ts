@@ -2,7 +2,7 @@ import { safeParseSymbol } from '../market/symbol.js';
 import { businessDateProblem } from '../util/dates.js';
 import { TBL_COMPANY, TBL_INDEX_MEMBERSHIP } from '../warehouse/schema.js';
 import type { SqlValue } from '../warehouse/types.js';
-import { FileUnreadableError, type FileKindReader, type LoadRecord } from './records.js';
+import { FileUnreadableError, inBatches, type FileKindReader, type LoadRecord } from './records.js';
 import { readCsv } from './text-stream.js';
 import { parseDate, parseNumber, ValueParseError } from './values.js';
 
@@ -110,7 +110,7 @@ export const companyFiles: FileKindReader = {
       get format() {
         return format;
       },
-      records,
+      records: inBatches(records),
     };
   },
 };
@@ -162,6 +162,6 @@ export const constituentFiles: FileKindReader = {
         return { id: symbol, values: [index, symbol, date, w, company >= 0 ? cells[company] || null : null] };
       };
     });
-    return { format: 'constituents', records };
+    return { format: 'constituents', records: inBatches(records) };
   },
 };

@@ -62,3 +62,44 @@ describe('parseDate', () => {
     expect(() => parseDate('date', text)).toThrow(reason);
   });
 });
+
+describe('the usual shapes read in one pass give what the general reading gives', () => {
+  test.each([
+    ['5.5250749588012695', 5.5250749588012695], // 17 digits: read by Number()
+    ['5.5934739112854', 5.5934739112854],
+    ['0.1', 0.1],
+    ['-0', -0],
+    ['-0.37%', -0.37],
+    ['1,2,3', 123], // any commas are dropped, as always
+    ['1.5e3', 1500],
+    ['-5K', -5000],
+    ['5K%', 5000],
+    ['1.16m', 1160000],
+    ['..0.60', 0.6],
+    ['12,345,678.901', 12345678.901],
+  ])('%s → %d', (text, expected) => {
+    expect(Object.is(parseNumber('x', text), expected)).toBe(true);
+  });
+
+  test.each(['..-5', '1E400', `${'9'.repeat(400)}`, '1.2.3M', '--5', '5,x'])('%s is refused', (text) => {
+    expect(() => parseNumber('close', text)).toThrow(ValueParseError);
+  });
+
+  test.each([
+    ['2024-02-29', '2024-02-29'],
+    ['2000/02/29', '2000-02-29'],
+    ['02/29/2024', '2024-02-29'],
+    ['2024/1/5', '2024-01-05'],
+    ['2024-06/23', '2024-06-23'],
+    ['2024.06.23', '2024-06-23'],
+  ])('%s → %s', (text, iso) => {
+    expect(parseDate('date', text)).toBe(iso);
+  });
+
+  test.each(['2023-02-29', '1900/02/29', '0099-01-01', '2024-13-01', '2024-04-31', '00/10/2024'])(
+    '%s is no such calendar date',
+    (text) => {
+      expect(() => parseDate('date', text)).toThrow('no such calendar date');
+    },
+  );
+});
