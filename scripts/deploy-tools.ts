@@ -99,7 +99,7 @@ export async function ensureChromium(log: (line: string) => void): Promise<strin
   if (process.env.CHROMIUM_PATH)
     throw new StackError(
       `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist`,
-      'Point it at a Chromium or Chrome executable, or unset it to use (or install) Debian\'s chromium.',
+      "Point it at a Chromium or Chrome executable, or unset it to use (or install) Debian's chromium.",
     );
   if (!which('apt-get') || process.getuid?.() !== 0)
     throw new StackError(
