@@ -33,6 +33,7 @@ import {
 } from './backfill.js';
 import { businessDateArg, symbolListArg } from './options.js';
 import { runTransforms } from './transforms.js';
+import { runDashboard, WarehouseBusyError } from './dashboard.js';
 import { explainRunFailure, RunFailedError } from './failures.js';
 import { cairoDate } from '../workflows/business-date.js';
 import { closedReason, egxCalendar } from '../lib/market/calendar.js';
@@ -144,6 +145,17 @@ program
     } else if (action === 'status') {
       console.log(formatStreamStatus(await streamStatus(config)));
     } else throw new Error(`egx stream: unknown action "${action}" (expected start or status)`);
+  });
+
+program
+  .command('dashboard')
+  .description(
+    'serve the market dashboard (tracked symbols, charts, market and pipeline status) on DASHBOARD_BIND (127.0.0.1:8300); bash scripts/run.sh serves it too',
+  )
+  .option('--bind <host:port>', 'listen here instead of DASHBOARD_BIND')
+  .action(async (opts: { bind?: string }) => {
+    const config = loadConfig(opts.bind ? { ...process.env, DASHBOARD_BIND: opts.bind } : process.env);
+    await runDashboard(config);
   });
 
 program
@@ -280,7 +292,7 @@ program.parseAsync().catch((e: unknown) => {
     return;
   }
   // People get the message; EGX_DEBUG=1 adds the stack and details.
-  if (e instanceof RunFailedError) console.error(e.message);
+  if (e instanceof RunFailedError || e instanceof WarehouseBusyError) console.error(e.message);
   else if (e instanceof Error && !process.env.EGX_DEBUG)
     console.error(e.message.startsWith('egx') ? e.message : `egx: ${e.message}`);
   else console.error(e);

@@ -49,26 +49,29 @@ export interface StreamStatus {
 
 /** The consumer workflow's state, finished rounds' totals and the running round's progress and lag. */
 export function streamStatus(config: AppConfig): Promise<StreamStatus> {
-  return withClient(config, async (client) => {
-    const h = client.workflow.getHandle(STREAM_CONSUMER_ID);
-    const d = await h.describe();
-    const out: StreamStatus = { status: d.status.name, url: uiLink(config, STREAM_CONSUMER_ID) };
-    if (d.status.name === 'RUNNING') {
-      out.totals = await h.query<StreamTotals>('progress');
-      const pending = d.raw.pendingActivities?.[0];
-      const payload = pending?.heartbeatDetails?.payloads?.[0];
-      if (pending && payload) {
-        out.round = {
-          ...defaultPayloadConverter.fromPayload<ConsumeProgress>(payload),
-          attempt: pending.attempt ?? 1,
-          lastFailure: pending.lastFailure?.message ?? undefined,
-        };
-      }
-    } else if (d.status.name === 'COMPLETED') {
-      out.totals = (await h.result()) as StreamTotals;
+  return withClient(config, (client) => streamStatusOf(client, config));
+}
+
+/** streamStatus on a client the caller keeps (the dashboard asks every few seconds). */
+export async function streamStatusOf(client: Client, config: AppConfig): Promise<StreamStatus> {
+  const h = client.workflow.getHandle(STREAM_CONSUMER_ID);
+  const d = await h.describe();
+  const out: StreamStatus = { status: d.status.name, url: uiLink(config, STREAM_CONSUMER_ID) };
+  if (d.status.name === 'RUNNING') {
+    out.totals = await h.query<StreamTotals>('progress');
+    const pending = d.raw.pendingActivities?.[0];
+    const payload = pending?.heartbeatDetails?.payloads?.[0];
+    if (pending && payload) {
+      out.round = {
+        ...defaultPayloadConverter.fromPayload<ConsumeProgress>(payload),
+        attempt: pending.attempt ?? 1,
+        lastFailure: pending.lastFailure?.message ?? undefined,
+      };
     }
-    return out;
-  });
+  } else if (d.status.name === 'COMPLETED') {
+    out.totals = (await h.result()) as StreamTotals;
+  }
+  return out;
 }
 
 export function formatStreamStatus(s: StreamStatus): string {

@@ -135,6 +135,12 @@ export const envSchema = z.object({
     .string()
     .regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:9464')
     .optional(),
+  // The market dashboard (egx dashboard, and bash scripts/run.sh): where it listens.
+  DASHBOARD_BIND: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8300')
+    .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port must be 0-65535')
+    .default('127.0.0.1:8300'),
   LOG_FORMAT: z.enum(['text', 'json']).default('text'),
   // Upper or lower case; WARNING is taken as WARN.
   LOG_LEVEL: z.preprocess(
@@ -205,6 +211,8 @@ export interface AppConfig {
   docsDir: string;
   /** The optional live view: InfluxDB 1.x that the stream sinks also write. */
   live?: { influxUrl: string; database: string };
+  /** The market dashboard: host:port it listens on (127.0.0.1:8300 unless DASHBOARD_BIND says otherwise). */
+  dashboard: { bind: string };
   observability: {
     /** Where the worker serves Prometheus metrics (host:port), if anywhere. */
     metricsBind?: string;
@@ -330,6 +338,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     artifactsDir: e.ARTIFACTS_DIR,
     docsDir: e.DOCS_DIR,
     live: e.INFLUX_URL ? { influxUrl: e.INFLUX_URL, database: e.INFLUX_DATABASE } : undefined,
+    dashboard: { bind: e.DASHBOARD_BIND },
     observability: { metricsBind: e.METRICS_BIND, logFormat: e.LOG_FORMAT, logLevel: e.LOG_LEVEL },
   };
 }

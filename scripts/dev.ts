@@ -11,6 +11,7 @@ import { loadConfig } from '../lib/config.js';
 import { allHealthy, formatReport } from '../lib/health/report.js';
 import { applyPipelineSchedules } from '../cli/schedules.js';
 import { firstRun } from '../cli/first-run.js';
+import { startDashboard } from '../cli/dashboard.js';
 import { startStreamConsumer } from '../cli/stream.js';
 import {
   connectWorker,
@@ -85,7 +86,15 @@ async function main(): Promise<void> {
     const consumer = await startStreamConsumer(config);
     console.log(`[stream] sink consumer running: ${consumer.url}`);
   }
-  console.log(`\nTemporal Web UI: ${config.temporal.uiUrl}  (workflows, activities and their retries)\n`);
+  console.log(`\nTemporal Web UI: ${config.temporal.uiUrl}  (workflows, activities and their retries)`);
+  // In this process: DuckDB lets one process hold the warehouse file, and the workers hold it.
+  const dashboard = await startDashboard(config, { warehouse: deps.warehouse, log: console.log }).catch(
+    (e: unknown) =>
+      void console.error(`[dashboard] not started: ${e instanceof Error ? e.message : String(e)}`),
+  );
+  if (dashboard)
+    console.log(`Dashboard: ${dashboard.url}  (tracked symbols, charts, market and pipeline status)`);
+  console.log('');
 
   const first = await firstRun(config, deps, { demoSpeed: opts.demoSpeed, log: console.log });
   first.demoDone
@@ -95,11 +104,14 @@ async function main(): Promise<void> {
     `\nRunning: workers on ${workers.map((w) => w.options.taskQueue).join(', ')}; schedules applied; ` +
       `${first.session.mode === 'demo' ? 'demo' : 'live'} market session ${first.session.workflowId}.`,
   );
-  console.log(`Temporal Web UI: ${config.temporal.uiUrl}. Press Ctrl-C to stop the workers and the servers.`);
+  console.log(
+    `Temporal Web UI: ${config.temporal.uiUrl}${dashboard ? `; dashboard: ${dashboard.url}` : ''}. Press Ctrl-C to stop the workers and the servers.`,
+  );
 
   try {
     await running;
   } finally {
+    await dashboard?.close();
     await deps.close();
     await connection.close();
     await stopStack();

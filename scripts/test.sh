@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests need (npm packages, Temporal CLI + test server, Kafka, S3 server,
-# hadolint and a Compose CLI; cached under .devstack/) and runs type-check, lint and all tests.
+# hadolint, promtool, amtool and a Compose CLI, cached under .devstack/; Debian's Chromium for the
+# dashboard's browser tests) and runs type-check, lint and all tests.
 # The tests start and stop the servers themselves, on the test ports (17233, 17235, 19092, 17070,
 # 18085 fakesnow, 18086 InfluxDB).
 set -euo pipefail
@@ -9,7 +10,7 @@ started=$SECONDS
 source scripts/node-deps.sh
 echo "==> installing local servers (cached in .devstack/)"
 node --import tsx scripts/stack.ts --profile test install
-echo "==> installing the deployment checkers (hadolint, Compose)"
+echo "==> installing the deployment checkers (hadolint, promtool, amtool, Compose) and Chromium"
 node --import tsx scripts/deploy-tools.ts install
 echo "==> type-check"
 npm run --silent typecheck

@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { PIPELINE_METRICS } from '../../activities/metrics.js';
 import { envSchema, loadConfig } from '../../lib/config.js';
+import { barLine, INFLUX_MEASUREMENT } from '../../lib/stream/influx.js';
 import { amtoolPath, composeCommand, hadolintPath, promtoolPath } from '../../scripts/deploy-tools.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -62,6 +63,7 @@ describe('docker-compose.yml', () => {
       'worker',
       'worker-snowflake',
       'schedules',
+      'stream-consumer',
       'prometheus',
       'alertmanager',
       'grafana',
@@ -99,7 +101,7 @@ describe('docker-compose.yml', () => {
       SNOWFLAKE_DATABASE: 'EGX',
       SNOWFLAKE_PRIVATE_KEY_PATH: '/run/secrets/snowflake.p8',
     };
-    for (const name of ['worker', 'worker-snowflake', 'schedules']) {
+    for (const name of ['worker', 'worker-snowflake', 'schedules', 'stream-consumer']) {
       const env = envOf(compose.services[name]!);
       for (const k of Object.keys(env))
         expect(known, `${name}: ${k} is not a setting of the pipeline`).toContain(k);
@@ -135,6 +137,113 @@ describe('docker-compose.yml', () => {
     expect(targets).toEqual(expect.arrayContaining(['worker:9464', 'worker-snowflake:9464']));
   });
 
+  test('the deploy starts the stream consumer: a one-shot after the schedules runs the idempotent egx stream start', () => {
+    const s = compose.services;
+    const starter = s['stream-consumer']!;
+    // The compiled CLI's `stream start`, which finds a running consumer instead of starting a second one.
+    expect(starter.command).toEqual(['node', 'dist/cli/egx.js', 'stream', 'start']);
+    expect(starter.image).toBe(s.worker!.image);
+    expect(starter.restart).toBe('no');
+    // Once Temporal answers and the schedules (with the search attributes the consumer sets) are applied.
+    expect(starter.depends_on).toEqual({
+      temporal: { condition: 'service_healthy' },
+      schedules: { condition: 'service_completed_successfully' },
+    });
+    const env = loadConfig(envOf(starter));
+    expect(env.temporal).toMatchObject({ address: 'temporal:7233', uiUrl: 'http://127.0.0.1:8080' });
+    expect(env.bus).toBe('kafka');
+    // Every worker runs the consumer's activities: the polled bars go through Kafka to the sinks.
+    for (const name of ['worker', 'worker-snowflake']) expect(envOf(s[name]!).BUS, name).toBe('kafka');
+  });
+
+  test('under the live profile Grafana reads InfluxDB, with a market dashboard of the tracked stocks on what the sinks write', () => {
+    const s = compose.services;
+    expect(s.influxdb!.profiles).toEqual(['live']);
+    expect(s.influxdb!.environment?.INFLUXDB_DB).toBe('${INFLUX_DATABASE:-egx}');
+    // .env.example tells how to send the bars there, and that address is the influxdb service.
+    expect(read('.env.example')).toContain('INFLUX_URL=http://influxdb:8086');
+    const live = loadConfig({ ...envOf(s.worker!), INFLUX_URL: 'http://influxdb:8086' }).live!;
+    expect(live).toEqual({ influxUrl: 'http://influxdb:8086', database: 'egx' });
+
+    const grafana = s.grafana!;
+    expect(grafana.environment?.INFLUX_DATABASE).toBe('${INFLUX_DATABASE:-egx}');
+    expect(grafana.volumes).toContain(
+      './monitoring/grafana/dashboards-live:/var/lib/grafana/dashboards-live:ro',
+    );
+    const sources = parse(read('monitoring/grafana/provisioning/datasources/influxdb.yml')) as {
+      datasources: { uid: string; type: string; url: string; jsonData: { dbName: string } }[];
+    };
+    expect(sources.datasources).toEqual([
+      expect.objectContaining({
+        uid: 'influxdb-live',
+        type: 'influxdb',
+        url: live.influxUrl,
+        // Grafana fills it in from its environment, as INFLUX_DATABASE in .env.
+        jsonData: expect.objectContaining({ dbName: '${INFLUX_DATABASE}' }),
+      }),
+    ]);
+    const providers = parse(read('monitoring/grafana/provisioning/dashboards/egx.yml')) as {
+      providers: { options: { path: string } }[];
+    };
+    expect(providers.providers.map((p) => p.options.path)).toContain('/var/lib/grafana/dashboards-live');
+
+    // The dashboard asks only for what the sinks write: the measurement, its tags and its fields.
+    const line = barLine({
+      schema: 1,
+      symbol: 'COMI',
+      exchange: 'EGX',
+      interval: '5m',
+      ts: '2026-11-19T08:00:00Z',
+      open: 1,
+      high: 2,
+      low: 0.5,
+      close: 1.5,
+      volume: 10,
+      source: 'simulator',
+      ingested_at: '2026-11-19T08:05:00Z',
+    });
+    const [series, fieldText] = line.split(' ') as [string, string];
+    const tags = new Set(
+      series
+        .split(',')
+        .slice(1)
+        .map((t) => t.split('=')[0]!),
+    );
+    const fields = new Set(fieldText.split(',').map((f) => f.split('=')[0]!));
+    expect([...tags].sort()).toEqual(['interval', 'symbol']);
+    const market = JSON.parse(read('monitoring/grafana/dashboards-live/market.json')) as {
+      uid: string;
+      templating: { list: { name: string; query: string; datasource: { uid: string } }[] };
+      panels: {
+        id: number;
+        type: string;
+        title: string;
+        repeat?: string;
+        datasource?: { uid: string };
+        targets?: { query: string; datasource: { uid: string } }[];
+      }[];
+    };
+    expect(new Set(market.panels.map((p) => p.id)).size).toBe(market.panels.length);
+    const queries = market.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p, ...t })));
+    expect(queries.length).toBeGreaterThanOrEqual(4);
+    for (const q of queries) {
+      const where = `${q.panel.title}: ${q.query}`;
+      expect(q.datasource.uid, where).toBe('influxdb-live');
+      expect(q.panel.datasource?.uid, where).toBe('influxdb-live');
+      expect(q.query, where).toContain(`FROM "${INFLUX_MEASUREMENT}"`);
+      for (const [, field] of q.query.matchAll(/(?:first|last|max|min|sum|mean)\("([^"]+)"\)/g))
+        expect(fields, `${where} reads field ${field}`).toContain(field);
+      for (const [, tag] of q.query.matchAll(/(?:WHERE|AND|,)\s*"([^"]+)"\s*(?:=|=~)/g))
+        expect(tags, `${where} filters on ${tag}`).toContain(tag);
+      for (const [, tag] of q.query.matchAll(/GROUP BY [^"]*"([^"]+)"/g)) expect(tags, where).toContain(tag);
+    }
+    // One candlestick chart per tracked symbol, picked from the symbols InfluxDB holds.
+    const vars = Object.fromEntries(market.templating.list.map((v) => [v.name, v]));
+    expect(vars.symbol!.query).toBe(`SHOW TAG VALUES FROM "${INFLUX_MEASUREMENT}" WITH KEY = "symbol"`);
+    expect(vars.symbol!.datasource.uid).toBe('influxdb-live');
+    expect(market.panels.find((p) => p.type === 'candlestick')).toMatchObject({ repeat: 'symbol' });
+  });
+
   test('every variable the compose file uses is documented in .env.example', () => {
     const used = new Set(
       [...read('docker-compose.yml').matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]!),
@@ -143,10 +252,10 @@ describe('docker-compose.yml', () => {
     expect(example.COMPOSE_PROFILES).toBe('duckdb');
   });
 
-  test('the Compose CLI accepts it, with either profile', () => {
+  test('the Compose CLI accepts it, with each profile (and the live view)', () => {
     const cmd = composeCommand();
     expect(cmd, 'no Compose CLI: run scripts/test.sh, which installs one').toBeDefined();
-    for (const profile of ['duckdb', 'snowflake']) {
+    for (const profile of ['duckdb', 'snowflake', 'duckdb,live']) {
       const r = spawnSync(cmd![0]!, [...cmd!.slice(1), '--env-file', '.env.example', 'config', '-q'], {
         cwd: ROOT,
         encoding: 'utf8',
