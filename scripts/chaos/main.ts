@@ -16,7 +16,7 @@ import { pooled } from '../../lib/util/pool.js';
 import { AlertReceiver } from './alerts.js';
 import { formatDetails, formatTable, suitePassed, summarize } from './report.js';
 import { runScenario, type Reference, type ScenarioResult, type SuiteEnv } from './scenario-run.js';
-import { SCENARIOS } from './scenarios.js';
+import { recoveryBudgetMs, SCENARIOS } from './scenarios.js';
 import { chaosKafka, connectTemporal, freshStack, profile, stopStack } from './stack.js';
 
 const opts = new Command()
@@ -67,12 +67,21 @@ try {
       `reference ${name}: ${(ref.durationMs / 1000).toFixed(0)} s, ${Object.values(ref.snapshot.tables).reduce((n, t) => n + t.length, 0)} rows, ${Object.keys(ref.snapshot.objects).length} objects, ${ref.snapshot.bars.length} archived bars`,
     );
   const runnable = chosen.filter((s) => references.has(s.workload.name));
+  const serial = new Map<string, Promise<unknown>>();
   const run = async (s: (typeof chosen)[number]) => {
-    const { result } = await runScenario(env, s, references.get(s.workload.name));
-    results.push(result);
+    const before = s.serial ? serial.get(s.serial) : undefined;
+    const mine = (async () => {
+      await before;
+      const { result } = await runScenario(env, s, references.get(s.workload.name));
+      results.push(result);
+    })();
+    if (s.serial) serial.set(s.serial, mine);
+    await mine;
   };
+  // Longest first (by their recovery budgets), so the pool ends together.
+  const budget = (s: (typeof chosen)[number]) => s.faults.reduce((n, f) => n + recoveryBudgetMs(f), 0);
   await pooled(
-    runnable.filter((s) => !s.exclusive),
+    runnable.filter((s) => !s.exclusive).sort((a, b) => budget(b) - budget(a)),
     Math.max(1, Number(opts.parallel) || 1),
     run,
   );

@@ -26,6 +26,8 @@ export interface Scenario {
   faults: Fault[];
   /** Needs the stack to itself. */
   exclusive?: boolean;
+  /** Scenarios with the same key never run at the same time (e.g. two that stop the S3 server). */
+  serial?: string;
   /** Part of `--quick`. */
   quick?: boolean;
 }
@@ -79,7 +81,16 @@ export const SCENARIOS: Scenario[] = [
     name: 'batch-s3-outage',
     workload: batchS3,
     quick: true,
+    serial: 's3',
     faults: [{ kind: 'outage', component: 's3', seconds: 30, at: at('loadBatchFile') }],
+  },
+  {
+    // Longer than the loads' retries last (5 attempts over about 75 s): the run fails and must
+    // alert; then the operator starts it again and it must load the same data.
+    name: 'batch-s3-long-outage',
+    workload: batchS3,
+    serial: 's3',
+    faults: [{ kind: 'outage', component: 's3', seconds: 120, at: at('loadBatchFile') }],
   },
   {
     name: 'session-warehouse-locked',

@@ -4,6 +4,7 @@
  * hashes of the content that does not depend on when or by which run it was written.
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ObjectStore } from '../../lib/lake/types.js';
 import { loadProject } from '../../lib/transforms/project.js';
@@ -19,7 +20,7 @@ import {
   TBL_MARKET_STAT,
   TBL_STOCK_PRICE,
 } from '../../lib/warehouse/schema.js';
-import { TRANSFORMS_DIR } from '../../workers/pipeline-worker.js';
+import { PROJECT_ROOT } from '../devstack/profile.js';
 import type { KeyedRow, Snapshot } from './compare.js';
 
 /** The loaders' tables (natural keys from the schema). */
@@ -83,7 +84,7 @@ export function keyedRows(
 
 /** Tables to compare: the loaders' tables and every model materialized as a table (silver and gold). */
 export async function tablesToCompare(): Promise<{ name: string; key?: string[] }[]> {
-  const project = await loadProject(TRANSFORMS_DIR);
+  const project = await loadProject(join(PROJECT_ROOT, 'transforms'));
   const models = [...project.models.values()]
     .filter((m) => m.materialized !== 'view')
     .map((m) => ({

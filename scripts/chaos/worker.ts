@@ -9,8 +9,6 @@ import { dirname, join } from 'node:path';
 import { envSchema } from '../../lib/config.js';
 import { PROJECT_ROOT } from '../devstack/profile.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** The parent's environment without any pipeline setting, so only the scenario's own reach the worker. */
 function baseEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
@@ -96,11 +94,11 @@ export class SupervisedWorker {
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise<void>((r) => c.once('exit', () => r()));
     c.kill('SIGTERM');
-    const forced = sleep(graceMs).then(() => 'timeout' as const);
-    if ((await Promise.race([exited, forced])) === 'timeout') {
+    const forced = setTimeout(() => {
       this.note(`did not stop within ${graceMs / 1000} s of SIGTERM; SIGKILL`);
       c.kill('SIGKILL');
-      await exited;
-    }
+    }, graceMs);
+    await exited;
+    clearTimeout(forced);
   }
 }
