@@ -36,8 +36,13 @@ export interface ActivityMatch {
   type: string;
   /** Only attempts from this one on (2 = a retry, e.g. after an earlier kill). */
   minAttempt?: number;
-  /** Fire at the n-th started attempt of this type seen (default 1). */
+  /**
+   * Fire at the n-th started attempt of this type seen (default 1). Activities of a few
+   * milliseconds can be missed between two polls, so use this for longer ones (builds, loads).
+   */
   occurrence?: number;
+  /** Only this many seconds after the run started (e.g. mid-session). */
+  afterSeconds?: number;
 }
 
 /**
@@ -48,11 +53,16 @@ export interface ActivityMatch {
 export async function waitForActivity(
   client: Client,
   workflowIds: string[],
-  match: ActivityMatch,
+  match: ActivityMatch & { runStartedAt: number },
   stop: () => boolean,
 ): Promise<InFlight[] | undefined> {
   const seen = new Set<string>();
+  const from = match.runStartedAt + (match.afterSeconds ?? 0) * 1000;
   while (!stop()) {
+    if (Date.now() < from) {
+      await sleep(100);
+      continue;
+    }
     try {
       const now = (await Promise.all(workflowIds.map((id) => inFlight(client, id)))).flat();
       for (const a of now) {

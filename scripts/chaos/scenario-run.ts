@@ -132,7 +132,7 @@ export async function runScenario(
     if (workload.streams) await createTopic(env.kafka, topic);
     await workload.prepare(ctx);
     worker.start();
-    await waitForPollers(env.connection, namespace, Date.now() + 120_000);
+    await waitForPollers(env.connection, namespace, Date.now() + 240_000);
     if (workload.setup) await withTimeout(workload.setup(ctx), 180_000, 'setup');
 
     const t0 = Date.now();
@@ -144,7 +144,12 @@ export async function runScenario(
     // Faults are timed on the main run's activities, its children's and the stream consumer's.
     const watched = [main.workflowId, ...(workload.streams ? [STREAM_CONSUMER_ID] : [])];
     for (const f of faults) {
-      const hit = await waitForActivity(client, watched, f.at, () => !!end || Date.now() > deadline);
+      const hit = await waitForActivity(
+        client,
+        watched,
+        { ...f.at, runStartedAt: t0 },
+        () => !!end || Date.now() > deadline,
+      );
       if (!hit) break;
       const at = Date.now();
       deadline += recoveryBudgetMs(f);
@@ -162,10 +167,12 @@ export async function runScenario(
       result.alertExpected = true;
       result.detail = `run failed: ${runEnd.error}`;
       log(result.detail);
-      // The alert is sent by the failing run itself; give the webhook a moment.
+      // The failing run sends it itself, naming the run; give the webhook a moment.
+      const failedId = main.workflowId;
+      const named = () => env.alerts.alertsOf(name).some((a) => a.text.includes(failedId));
       const until = Date.now() + 20_000;
-      while (env.alerts.alertsOf(name).length === 0 && Date.now() < until) await sleep(500);
-      result.alertMissing = env.alerts.alertsOf(name).length === 0;
+      while (!named() && Date.now() < until) await sleep(500);
+      result.alertMissing = !named();
       // What the on-call engineer does next: start the same run again.
       deadline = Date.now() + (reference?.durationMs ?? BASE_DEADLINE_MS) + 120_000;
       main = await workload.start(ctx);

@@ -64,7 +64,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'session-kill',
     workload: marketSession,
     faults: [
-      { kind: 'kill', at: at('pollMarket', { occurrence: 5 }) },
+      { kind: 'kill', at: at('pollMarket', { afterSeconds: 20 }) },
       { kind: 'kill', at: at('consumeMarketData', { minAttempt: 2 }) },
       { kind: 'kill', at: at('pollMarket', { minAttempt: 2 }) },
     ],
@@ -95,13 +95,13 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'session-warehouse-locked',
     workload: marketSession,
-    faults: [{ kind: 'warehouse-locked', seconds: 30, at: at('pollMarket', { occurrence: 5 }) }],
+    faults: [{ kind: 'warehouse-locked', seconds: 30, at: at('pollMarket', { afterSeconds: 20 }) }],
   },
   {
     name: 'session-kafka-outage',
     workload: marketSession,
     exclusive: true,
-    faults: [{ kind: 'outage', component: 'kafka', seconds: 30, at: at('pollMarket', { occurrence: 5 }) }],
+    faults: [{ kind: 'outage', component: 'kafka', seconds: 30, at: at('pollMarket', { afterSeconds: 20 }) }],
   },
   {
     name: 'batch-temporal-restart',
@@ -117,7 +117,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'session-temporal-restart',
     workload: marketSession,
     exclusive: true,
-    faults: [{ kind: 'restart-temporal', at: at('pollMarket', { occurrence: 10 }) }],
+    faults: [{ kind: 'restart-temporal', at: at('pollMarket', { afterSeconds: 40 }) }],
   },
   {
     name: 'backfill-temporal-restart',
@@ -149,7 +149,8 @@ export function recoveryBudgetMs(f: Fault): number {
 }
 
 export function describeFault(f: Fault): string {
-  const where = `${f.at.type}${f.at.minAttempt ? ` retry` : ''}${f.at.occurrence ? ` #${f.at.occurrence}` : ''}`;
+  const { type, minAttempt, occurrence, afterSeconds } = f.at;
+  const where = `${type}${minAttempt ? ' retry' : ''}${occurrence ? ` #${occurrence}` : ''}${afterSeconds ? ` after ${afterSeconds} s` : ''}`;
   switch (f.kind) {
     case 'kill':
       return `SIGKILL worker during ${where}`;
