@@ -18,10 +18,11 @@ export type ComponentName = 'temporal' | 'test-server' | 'kafka' | 's3' | 'fakes
 /**
  * A profile is one set of ports and data directories. `dev` is what the run command and the
  * embedded configuration defaults use; `test` runs beside it on other ports so tests never touch
- * a developer's running stack; `bench` is for the benchmarks.
+ * a developer's running stack; `bench` is for the benchmarks; `chaos` is for the fault-injection
+ * suite, which stops and restarts its servers (so it must never share them).
  */
 export interface StackProfile {
-  name: 'dev' | 'test' | 'bench';
+  name: 'dev' | 'test' | 'bench' | 'chaos';
   /** Shared, cached installs (binaries, jars, virtualenv). */
   installDir: string;
   /** This profile's pid files, logs and data. */
@@ -108,6 +109,26 @@ export const PROFILES: Record<StackProfile['name'], StackProfile> = {
       fakesnow: 28085,
       influxdb: 28086,
       influxdbRpc: 28088,
+    },
+    s3Credentials,
+  },
+  chaos: {
+    name: 'chaos',
+    installDir,
+    runDir: join(installDir, 'chaos'),
+    components: ['temporal', 'kafka', 's3'],
+    ports: {
+      temporal: 37233,
+      temporalUi: 38233,
+      temporalHttp: 37243,
+      temporalMetrics: 37244,
+      testServer: 37235,
+      kafka: 39092,
+      kafkaController: 39093,
+      s3: 37070,
+      fakesnow: 38085,
+      influxdb: 38086,
+      influxdbRpc: 38088,
     },
     s3Credentials,
   },
