@@ -115,9 +115,7 @@ describe('daily batch on the dev server, the S3 server and DuckDB', () => {
 
   test('a stale warehouse fails the run with the gate check named', async () => {
     await expect(runDailyBatch(config, { date: '2026-11-22', taskQueue })).rejects.toThrow(
-      /daily-batch 2026-11-22 failed:
-.*
-.*QualityGateFailed: data-quality gate failed: recent_data_present: newest price on or before 2026-11-22 is 2026-01-13, more than 5 trading days old/,
+      /daily-batch 2026-11-22 failed:\n.*\n.*QualityGateFailed: data-quality gate failed: recent_data_present: newest price on or before 2026-11-22 is 2026-01-13, more than 5 trading days old/,
     );
   });
 });
