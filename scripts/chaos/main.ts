@@ -43,7 +43,10 @@ mkdirSync(workRoot, { recursive: true });
 log(
   `${chosen.length} scenarios; work directory ${workRoot}; servers of the chaos profile (Temporal 127.0.0.1:${profile.ports.temporal})`,
 );
-await freshStack(log);
+await freshStack(
+  log,
+  chosen.some((s) => s.workload.streams),
+);
 const alerts = new AlertReceiver();
 await alerts.start();
 const connection = await connectTemporal();

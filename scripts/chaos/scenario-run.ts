@@ -111,7 +111,7 @@ export async function runScenario(
   const config = loadConfig(scenarioEnv);
   const store = await openObjectStore(config);
   const client = new Client({ connection: env.connection, namespace });
-  const ctx: WorkloadContext = { config, client, store, groupId: `chaos-${name}`, log };
+  const ctx: WorkloadContext = { config, client, store, groupId: `chaos-${name}` };
   const worker = new SupervisedWorker(scenarioEnv, join(dir, 'worker.log'));
   const result: ScenarioResult = {
     name,

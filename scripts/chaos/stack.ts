@@ -20,12 +20,19 @@ export const KAFKA_BROKER = `127.0.0.1:${profile.ports.kafka}`;
 
 const quiet = () => undefined;
 
-/** Installs (cached) and starts the chaos servers with empty data directories. */
-export async function freshStack(log: (line: string) => void): Promise<void> {
+/**
+ * Installs (cached) and starts the chaos servers with empty data directories: all of them, or
+ * without Kafka when nothing streams (the daily batch then reports streaming down and goes on).
+ */
+export async function freshStack(log: (line: string) => void, withKafka: boolean): Promise<void> {
   await install(profile, log, COMPONENTS);
   await down(profile, quiet, COMPONENTS);
   for (const c of COMPONENTS) rmSync(paths(profile, c).dataDir, { recursive: true, force: true });
-  await up(profile, log, COMPONENTS);
+  await up(
+    profile,
+    log,
+    COMPONENTS.filter((c) => withKafka || c !== 'kafka'),
+  );
 }
 
 export async function stopStack(log: (line: string) => void): Promise<void> {

@@ -30,7 +30,6 @@ export interface WorkloadContext {
   store: ObjectStore;
   /** Consumer group of this scenario's stream consumer. */
   groupId: string;
-  log(line: string): void;
 }
 
 /** The run a scenario watches: faults are timed on its activities, and it must finish by the deadline. */
