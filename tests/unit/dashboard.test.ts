@@ -262,7 +262,11 @@ describe('what the page says about the data', () => {
 
   test('live only while the market is open and a session runs; otherwise history', () => {
     expect(describeView(streamed('2026-12-01'), session({}), open)).toMatchObject({ mode: 'live' });
-    expect(describeView(streamed('2026-12-01'), session({}), market).mode).toBe('history');
+    expect(describeView(streamed('2026-12-01'), session({}), market)).toMatchObject({
+      mode: 'history',
+      label: 'history: no session streaming now (simulated prices)',
+      note: 'No session is streaming now (closed: after the close (14:30 Cairo)); prices are the latest the warehouse holds. The streamed prices are simulated (market source: simulator).',
+    });
     expect(describeView([], undefined, open)).toMatchObject({
       mode: 'history',
       note: 'No session is streaming now (open until 14:30 Cairo); prices are the latest the warehouse holds.',
