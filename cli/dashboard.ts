@@ -19,7 +19,7 @@ import { withTimeout } from '../lib/util/timeout.js';
 import type { Warehouse } from '../lib/warehouse/types.js';
 import { connectClient } from '../temporal-config/connection.js';
 import type { MarketSessionStatus } from '../workflows/market-session.js';
-import { streamStatusOf } from './stream.js';
+import { STREAM_CONSUMER_ID, streamStatusOf } from './stream.js';
 
 const ASK_MS = 3000;
 
@@ -98,12 +98,7 @@ async function sessionStatus(config: AppConfig, client: Client): Promise<Session
         failing: s.lastFailures,
       });
   } catch (e) {
-    out.failing = [
-      {
-        symbol: '-',
-        reason: `no status (${e instanceof Error ? e.message : String(e)}); is a worker running?`,
-      },
-    ];
+    out.note = `its status could not be read (${e instanceof Error ? e.message : String(e)}): is a worker running?`;
   }
   return out;
 }
@@ -111,11 +106,10 @@ async function sessionStatus(config: AppConfig, client: Client): Promise<Session
 async function consumerStatus(config: AppConfig, client: Client): Promise<ConsumerStatus | undefined> {
   try {
     const s = await streamStatusOf(client, config);
-    const d = await client.workflow.getHandle('egx-stream-consumer').describe();
+    const d = await client.workflow.getHandle(STREAM_CONSUMER_ID).describe();
     const t = s.totals;
     return {
       ...link(config, d),
-      url: s.url,
       lag: s.round?.lag ?? t?.lag,
       deadLettered: (t?.deadLettered ?? 0) + (s.round?.deadLettered ?? 0),
       messages: (t?.messages ?? 0) + (s.round?.messages ?? 0),

@@ -102,17 +102,20 @@ export function describeView(
       sources,
     };
   }
+  const simulated = sources.includes('simulator')
+    ? ' The streamed prices are simulated (market source: simulator).'
+    : '';
   if (running && market.open)
     return {
       mode: 'live',
-      label: `live session of ${status?.session?.tradingDate ?? market.date}`,
-      note: `Live session of ${status?.session?.tradingDate ?? market.date}.`,
+      label: `live session of ${status?.session?.tradingDate ?? market.date}${simulated ? ' (simulated prices)' : ''}`,
+      note: `Live session of ${status?.session?.tradingDate ?? market.date}.${simulated}`,
       sources,
     };
   return {
     mode: 'history',
-    label: 'history: no session streaming now',
-    note: `No session is streaming now (${market.reason}); prices are the latest the warehouse holds.`,
+    label: `history: no session streaming now${simulated ? ' (simulated prices)' : ''}`,
+    note: `No session is streaming now (${market.reason}); prices are the latest the warehouse holds.${simulated}`,
     sources,
   };
 }

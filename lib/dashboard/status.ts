@@ -12,6 +12,8 @@ export interface RunLink {
   url: string;
   startedAt?: string;
   closedAt?: string;
+  /** Something about the run that could not be read (a query no worker answered, say). */
+  note?: string;
 }
 
 export interface SessionStatus extends RunLink {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runDashboard, WarehouseBusyError } from '../../cli/dashboard.js';
+import { runDashboard, temporalStatusProvider, WarehouseBusyError } from '../../cli/dashboard.js';
 import { ConfigInvalidError, loadConfig } from '../../lib/config.js';
 import { streamBarsIntraday } from '../../lib/dashboard/intraday.js';
 import { marketStatus } from '../../lib/dashboard/market-status.js';
@@ -262,7 +262,11 @@ describe('what the page says about the data', () => {
 
   test('live only while the market is open and a session runs; otherwise history', () => {
     expect(describeView(streamed('2026-12-01'), session({}), open)).toMatchObject({ mode: 'live' });
-    expect(describeView(streamed('2026-12-01'), session({}), market).mode).toBe('history');
+    expect(describeView(streamed('2026-12-01'), session({}), market)).toMatchObject({
+      mode: 'history',
+      label: 'history: no session streaming now (simulated prices)',
+      note: 'No session is streaming now (closed: after the close (14:30 Cairo)); prices are the latest the warehouse holds. The streamed prices are simulated (market source: simulator).',
+    });
     expect(describeView([], undefined, open)).toMatchObject({
       mode: 'history',
       note: 'No session is streaming now (open until 14:30 Cairo); prices are the latest the warehouse holds.',
@@ -346,6 +350,22 @@ describe('the server', () => {
       startDashboardServer({ warehouse: wh, bind: `127.0.0.1:${port}`, symbols: SYMBOLS }),
     ).rejects.toThrow(/127\.0\.0\.1:\d+ is already in use .*set DASHBOARD_BIND/);
   });
+});
+
+test('with Temporal unreachable the pipeline status says so, and what still works', async () => {
+  const { provider, close } = temporalStatusProvider(
+    loadConfig({ TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_UI_URL: 'http://127.0.0.1:8233' }),
+  );
+  try {
+    const s = await provider();
+    expect(s.unavailable).toMatch(
+      /^Temporal at 127\.0\.0\.1:1 did not answer \(.+\); the table and charts still come from the warehouse$/,
+    );
+    expect(s.temporalUiUrl).toBe('http://127.0.0.1:8233/namespaces/default/workflows');
+    expect(s.session).toBeUndefined();
+  } finally {
+    await close();
+  }
 });
 
 describe('egx dashboard beside a running worker', () => {

@@ -291,6 +291,7 @@
       );
       for (const f of ss.failing || [])
         lines.push('<span class="down">' + esc(f.symbol) + ' failed: ' + esc(f.reason) + '</span>');
+      if (ss.note) lines.push('<span class="down">' + esc(ss.note) + '</span>');
       parts.push(
         item('Market session' + (ss.tradingDate ? ' ' + ss.tradingDate : ''), stateTag(ss.status), lines),
       );
