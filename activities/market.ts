@@ -58,9 +58,12 @@ export function createMarketActivities({
     },
 
     /**
-     * Fetches every symbol's bars in [from, to) and publishes them; one symbol failing does not fail
-     * the poll. A symbol that is not a ticker (say, from a setSymbols signal another client sent)
-     * is never passed to the source: it fails with the schema's reason, and the session alerts on it.
+     * Fetches every symbol's bars in [from, to) and publishes them. A symbol the source fails on
+     * does not fail the poll (the session counts and alerts on it). Publishing is all or nothing:
+     * when the bus is down the poll fails and Temporal retries it, so the session never moves past
+     * a window whose bars did not reach the bus. A symbol that is not a ticker (say, from a
+     * setSymbols signal another client sent) is never passed to the source: it fails with the
+     * schema's reason, and the session alerts on it.
      */
     async pollMarket(input: {
       symbols: string[];
@@ -70,7 +73,7 @@ export function createMarketActivities({
     }): Promise<PollResult> {
       const failed: PollResult['failed'] = [];
       const metrics = activityMetrics(() => Context.current());
-      let bars = 0;
+      const fetched: { symbol: string; bars: BarMessage[] }[] = [];
       await Promise.all(
         input.symbols.map(async (symbol) => {
           const problem = symbolProblem(symbol);
@@ -86,17 +89,25 @@ export function createMarketActivities({
               from: new Date(input.from),
               to: new Date(input.to),
             });
-            // Await first, then add: `bars += await …` would read `bars` before the await and lose updates.
-            const published = await publisher.publish(got);
-            bars += published;
-            metrics.polls.add(1, { symbol, result: 'ok' });
-            metrics.barsPublished.add(published);
+            fetched.push({ symbol, bars: got });
           } catch (e) {
             failed.push({ symbol, reason: e instanceof Error ? e.message : String(e) });
             metrics.polls.add(1, { symbol, result: 'failed' });
           }
         }),
       );
+      const all = fetched.flatMap((f) => f.bars);
+      let bars: number;
+      try {
+        bars = await publisher.publish(all);
+      } catch (e) {
+        throw new Error(
+          `publishing ${all.length} bars of ${input.from}..${input.to} failed (the poll is retried): ${e instanceof Error ? e.message : String(e)}`,
+          { cause: e },
+        );
+      }
+      for (const f of fetched) metrics.polls.add(1, { symbol: f.symbol, result: 'ok' });
+      metrics.barsPublished.add(bars);
       return { bars, failed };
     },
   };

@@ -70,7 +70,14 @@ export const setSymbolsSignal = defineSignal<[string[]]>('setSymbols');
 
 const act = proxyActivities<MarketActivities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '10 seconds', maximumAttempts: 3 },
+  // A poll fails as a whole only when the bus is down: retried for about 15 minutes (the window is
+  // not passed until its bars are published), then the session fails and alerts.
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 20,
+  },
 });
 
 /**

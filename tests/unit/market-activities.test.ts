@@ -53,3 +53,38 @@ test('an impossible trading date is BadInput, not a plan', async () => {
       'market session: trading date "2026-02-30" is not a valid date. There is no day 30 in February 2026: it has 28 days.',
   });
 });
+
+test('a bus that is down fails the whole poll (so Temporal retries the same window); nothing is reported as polled', async () => {
+  const acts = createMarketActivities({
+    source: new SimulatorSource(5),
+    publisher: {
+      publish: async () => {
+        throw new Error(
+          'KafkaJSNumberOfRetriesExceeded: Connection error: connect ECONNREFUSED 127.0.0.1:9092',
+        );
+      },
+    },
+  });
+  await expect(acts.pollMarket({ symbols: ['COMI', 'ETEL'], ...window })).rejects.toThrow(
+    /publishing 24 bars of 2025-11-30T08:00:00.000Z..2025-11-30T09:00:00.000Z failed \(the poll is retried\): KafkaJSNumberOfRetriesExceeded/,
+  );
+});
+
+test('a symbol the source fails on does not fail the poll: the others are published, it is reported failed', async () => {
+  const sim = new SimulatorSource(5);
+  const published: BarMessage[] = [];
+  const acts = createMarketActivities({
+    source: {
+      name: 'flaky',
+      latestQuote: (s) => sim.latestQuote(s),
+      fetchBars: async (req) => {
+        if (req.symbols.includes('ETEL')) throw new Error('symbol_error: ETEL is halted');
+        return sim.fetchBars(req);
+      },
+    },
+    publisher: { publish: async (bars) => (published.push(...bars), bars.length) },
+  });
+  const r = await acts.pollMarket({ symbols: ['COMI', 'ETEL'], ...window });
+  expect(r).toEqual({ bars: 12, failed: [{ symbol: 'ETEL', reason: 'symbol_error: ETEL is halted' }] });
+  expect(new Set(published.map((b) => b.symbol))).toEqual(new Set(['COMI']));
+});
