@@ -4,10 +4,13 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigInvalidError, loadConfig } from '../lib/config.js';
 import { allHealthy, formatReport } from '../lib/health/report.js';
-import { formatSummary } from '../lib/ingest/load-summary.js';
+import { formatSummary, type LoadSummary } from '../lib/ingest/load-summary.js';
 import { runHealth } from './health.js';
 import { runLoad } from './load.js';
-import { formatDailyBatch, runDailyBatch } from './run.js';
+import { formatDailyBatch, runDailyBatch, type DailyBatchRun } from './run.js';
+import { formatBatchProgress, progressPrinter } from './run-progress.js';
+import { directOrThroughPipeline, loadThroughPipeline } from './through-pipeline.js';
+import { BATCH_KINDS, formatUpload, uploadBatchFiles } from './upload.js';
 import {
   controlMarketSession,
   formatMarketStatus,
@@ -32,7 +35,7 @@ import {
   startBackfill,
 } from './backfill.js';
 import { businessDateArg, symbolListArg } from './options.js';
-import { runTransforms } from './transforms.js';
+import { runTransforms, runTransformsThroughPipeline } from './transforms.js';
 import { runDashboard, WarehouseBusyError } from './dashboard.js';
 import { explainRunFailure, RunFailedError } from './failures.js';
 import { cairoDate } from '../workflows/business-date.js';
@@ -42,10 +45,14 @@ const program = new Command('egx')
   .description('EGX market-data pipeline')
   .option('--env-file <path>', 'read environment variables from this file (default: ./.env when present)');
 
+// The settings file read (--env-file, else ./.env when present), if any.
+let settingsFile: string | undefined;
 program.hook('preAction', () => {
-  const file = program.opts<{ envFile?: string }>().envFile ?? (existsSync('.env') ? '.env' : undefined);
-  if (file) process.loadEnvFile(file);
+  settingsFile = program.opts<{ envFile?: string }>().envFile ?? (existsSync('.env') ? '.env' : undefined);
+  if (settingsFile) process.loadEnvFile(settingsFile);
 });
+
+const note = (line: string) => console.error(line);
 
 program
   .command('health')
@@ -62,7 +69,7 @@ program
 program
   .command('load <target>')
   .description(
-    'load batch files (a file, a directory or s3://bucket/prefix) into the warehouse, without Temporal',
+    'load batch files (a file, a directory or s3://bucket/prefix) into the warehouse; while a running worker holds the DuckDB file, upload them and run the daily batch on it',
   )
   .option(
     '--kind <kind>',
@@ -71,16 +78,55 @@ program
   .option('--force', 'reload files even when unchanged since the last load')
   .option('--json', 'also print the summary as one JSON object on the last line')
   .action(async (target: string, opts: { kind?: string; force?: boolean; json?: boolean }) => {
-    const progress = process.stderr.isTTY
-      ? (line: string) => process.stderr.write(`\r\x1b[K${line.slice(0, 150)}`)
-      : undefined;
-    const run = await runLoad(loadConfig(), target, { ...opts, progress });
-    if (progress) process.stderr.write('\r\x1b[K');
+    const progress = progressPrinter();
+    const run = await directOrThroughPipeline<{
+      runId: string;
+      summary: LoadSummary;
+      seconds: number;
+      batch?: DailyBatchRun;
+    }>({
+      command: 'egx load',
+      config: loadConfig(),
+      settingsGiven: Boolean(settingsFile),
+      log: note,
+      direct: (config) =>
+        runLoad(config, target, { ...opts, progress: process.stderr.isTTY ? progress.show : undefined }),
+      viaPipeline: async (config) => {
+        const r = await loadThroughPipeline(config, target, {
+          ...opts,
+          log: note,
+          onProgress: (v) => progress.show(formatBatchProgress(v)),
+        });
+        return { runId: r.run.workflowId, summary: r.summary, seconds: r.seconds, batch: r.run };
+      },
+    });
+    progress.end();
     console.log(`${formatSummary(run.summary)}\ntime: ${run.seconds.toFixed(1)} s (run ${run.runId})`);
+    if (run.batch) console.log(`\n${formatDailyBatch(run.batch)}`);
     if (opts.json)
       console.log(
         JSON.stringify({ runId: run.runId, seconds: Number(run.seconds.toFixed(2)), ...run.summary }),
       );
+  });
+
+program
+  .command('upload <target>')
+  .description(
+    "copy batch files (a file, a directory or s3://bucket/prefix) into the object store's batch prefixes (batch/prices/, batch/companies/, …), where the next daily batch loads them",
+  )
+  .option(
+    '--kind <kind>',
+    `${BATCH_KINDS.join(', ')} (default: from the folder name or the file name; prices otherwise)`,
+  )
+  .action(async (target: string, opts: { kind?: string }) => {
+    const progress = progressPrinter();
+    const up = await uploadBatchFiles(loadConfig(), target, {
+      ...opts,
+      onFile: (f, done, of) => progress.show(`[${done}/${of}] ${f.from} → ${f.key}`),
+    });
+    progress.end();
+    console.log(formatUpload(up));
+    console.log('the next daily batch loads them (01:00 Cairo); now: npm run egx -- run daily-batch --rerun');
   });
 
 program
@@ -109,7 +155,7 @@ program
 program
   .command('transforms <action>')
   .description(
-    'run (build with write-audit-publish, then test), test, or docs (generate the model docs site), without Temporal',
+    'run (build with write-audit-publish, then test), test, or docs (generate the model docs site); while a running worker holds the DuckDB file, as the transforms workflow on it',
   )
   .option('--select <models...>', 'model names; name+ adds everything downstream')
   .option(
@@ -122,13 +168,31 @@ program
     if (action !== 'run' && action !== 'test' && action !== 'docs') {
       throw new Error(`egx transforms: unknown action "${action}" (expected run, test or docs)`);
     }
-    const { failed } = await runTransforms(loadConfig(), {
+    const progress = progressPrinter();
+    const request = {
       action,
       select: opts.select,
       fullRefresh: opts.fullRefresh,
       businessDate: opts.date ?? cairoDate(new Date()),
-      log: (line) => console.log(line),
+      log: (line: string) => {
+        progress.end();
+        console.log(line);
+      },
+    } as const;
+    const { failed } = await directOrThroughPipeline({
+      command: `egx transforms ${action}`,
+      config: loadConfig(),
+      settingsGiven: Boolean(settingsFile),
+      log: note,
+      direct: (config) => runTransforms(config, request),
+      viaPipeline: (config) =>
+        runTransformsThroughPipeline(config, {
+          ...request,
+          onStarted: (id, url) => note(`transforms ${id}: ${url}`),
+          onProgress: progress.show,
+        }),
     });
+    progress.end();
     if (failed.length > 0) throw new Error(`egx transforms: ${failed.length} data test(s) failed`);
   });
 

@@ -13,7 +13,18 @@ import {
 export function failureChain(e: unknown): string[] {
   const lines: string[] = [];
   let cur: unknown = e;
+  let said = '';
   for (let depth = 0; cur && depth < 10; depth++) {
+    const wrapper =
+      cur instanceof WorkflowFailedError ||
+      cur instanceof ChildWorkflowFailure ||
+      cur instanceof ActivityFailure;
+    // A cause that only repeats the message above it (the error an ApplicationFailure was made from) adds nothing.
+    if (!wrapper && cur instanceof Error && cur.message && cur.message === said) {
+      cur = cur.cause;
+      continue;
+    }
+    if (!wrapper && cur instanceof Error) said = cur.message;
     if (cur instanceof WorkflowFailedError) {
       lines.push(`workflow failed`);
     } else if (cur instanceof ChildWorkflowFailure) {

@@ -11,7 +11,8 @@ import type { MarketSessionStatus } from '../workflows/market-session.js';
 import type { TransformsInput } from '../workflows/transforms.js';
 import { startOrAttach } from '../temporal-config/runs.js';
 import { workflowIds } from '../temporal-config/workflow-ids.js';
-import { formatDailyBatch, runDailyBatch } from './run.js';
+import { explainRunFailure } from './failures.js';
+import { formatDailyBatch, runDailyBatch, runUrl } from './run.js';
 import { startMarketSession } from './stream.js';
 import { formatMovers, topMovers } from './summary.js';
 
@@ -110,7 +111,12 @@ async function followDemo(
   opts: FirstRunOptions,
 ): Promise<MarketSessionStatus> {
   const status = (await withClient(config, (client) =>
-    client.workflow.getHandle(session.workflowId).result(),
+    client.workflow
+      .getHandle(session.workflowId)
+      .result()
+      .catch((e: unknown) =>
+        explainRunFailure(`demo session ${session.workflowId}`, runUrl(config, session.workflowId), e),
+      ),
   )) as MarketSessionStatus;
   opts.log(`[market] demo replay of ${session.date} finished: ${status.polls} polls, ${status.bars} bars`);
 
@@ -140,7 +146,11 @@ async function followDemo(
       },
       { rerun: true },
     );
-    await handle.result();
+    await handle
+      .result()
+      .catch((e: unknown) =>
+        explainRunFailure(`transforms ${handle.workflowId}`, runUrl(config, handle.workflowId), e),
+      );
   });
   opts.log(`[transforms] models rebuilt with the streamed day ${session.date}`);
   opts.log(formatMovers(await topMovers(warehouse)));

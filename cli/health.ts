@@ -12,6 +12,7 @@ import { connectClient } from '../temporal-config/connection.js';
 import { SA } from '../temporal-config/search-attributes.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
 import type { HealthCheckOutput, healthCheckWorkflow } from '../workflows/health.js';
+import { failureChain, RunFailedError } from './failures.js';
 
 export interface HealthRun {
   via: 'workflow' | 'direct';
@@ -96,7 +97,8 @@ export async function runHealth(
     }
     const client = new Client({ connection, namespace });
     const workflowId = `health-${new Date().toISOString()}`;
-    const note = `workflow ${workflowId}: ${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}`;
+    const url = `${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}`;
+    const note = `workflow ${workflowId}: ${url}`;
     try {
       const out = await client.workflow.execute<typeof healthCheckWorkflow>('healthCheckWorkflow', {
         taskQueue: TASK_QUEUES.pipeline,
@@ -113,6 +115,15 @@ export async function runHealth(
           ? (cause.details?.[0] as HealthCheckOutput | undefined)
           : undefined;
       if (report?.results) return withWorkers({ via: 'workflow', results: report.results, note, workflowId });
+      if (e instanceof WorkflowFailedError)
+        throw new RunFailedError(
+          `health workflow ${workflowId}`,
+          failureChain(e),
+          note.replace(/^[^:]*: /, ''),
+          {
+            cause: e,
+          },
+        );
       throw new Error(
         `health workflow ${workflowId} did not report (${e instanceof Error ? e.message : String(e)}); ` +
           `is a worker polling "${TASK_QUEUES.pipeline}"? See ${note}`,

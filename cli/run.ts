@@ -1,4 +1,5 @@
 import type { AppConfig } from '../lib/config.js';
+import type { FileLoadResult } from '../lib/ingest/load-file.js';
 import { withClient } from '../temporal-config/connection.js';
 import { startOrAttach, type StartOutcome } from '../temporal-config/runs.js';
 import { workflowIds } from '../temporal-config/workflow-ids.js';
@@ -8,12 +9,22 @@ import { SA } from '../temporal-config/search-attributes.js';
 import { TASK_QUEUES } from '../temporal-config/task-queues.js';
 import { cairoDate } from '../workflows/business-date.js';
 import type { DailyBatchInput, DailyBatchOutput } from '../workflows/daily-batch.js';
+import { readBatchRun, watchRun, type BatchRunView } from './run-progress.js';
+
+export interface DailyBatchRun extends DailyBatchOutput {
+  outcome: StartOutcome;
+  workflowId: string;
+  url: string;
+  /** Each file the run loaded, with its counts and, for an unreadable one, why (from the run's history). */
+  fileResults: FileLoadResult[];
+}
 
 /**
  * Runs the daily batch of a business date (default: today in Cairo) under its business-key ID
- * `daily-batch-<date>` and waits for it. A run of that day already under way (scheduled or
- * manual) is followed instead of starting another; a day that already completed is not run again
- * unless `rerun`: its result is returned, with `outcome` saying so.
+ * `daily-batch-<date>` and waits for it, calling `onProgress` with what it has done while it runs.
+ * A run of that day already under way (scheduled or manual) is followed instead of starting
+ * another; a day that already completed is not run again unless `rerun`: its result is returned,
+ * with `outcome` saying so. A failed run throws RunFailedError with the cause chain and the link.
  */
 export async function runDailyBatch(
   config: AppConfig,
@@ -23,8 +34,9 @@ export async function runDailyBatch(
     rerun?: boolean;
     taskQueue?: string;
     onStarted?: (workflowId: string, url: string, outcome: StartOutcome) => void;
+    onProgress?: (view: BatchRunView) => void;
   },
-): Promise<DailyBatchOutput & { outcome: StartOutcome }> {
+): Promise<DailyBatchRun> {
   const businessDate = opts.date ?? cairoDate(new Date());
   parseBusinessDate(businessDate, 'egx run --date');
   return withClient(config, async (client) => {
@@ -46,11 +58,16 @@ export async function runDailyBatch(
       { rerun: opts.rerun },
     );
     opts.onStarted?.(workflowId, url, outcome);
+    const result = handle.result() as Promise<DailyBatchOutput>;
+    if (opts.onProgress) await watchRun(result, () => readBatchRun(client, workflowId), opts.onProgress);
+    let output: DailyBatchOutput;
     try {
-      return { ...((await handle.result()) as DailyBatchOutput), outcome };
+      output = await result;
     } catch (e) {
       return explainRunFailure(`daily-batch ${businessDate}`, url, e);
     }
+    const view = await readBatchRun(client, workflowId).catch(() => undefined);
+    return { ...output, outcome, workflowId, url, fileResults: view?.results ?? [] };
   });
 }
 
@@ -58,12 +75,24 @@ export async function runDailyBatch(
 export const runUrl = (config: AppConfig, workflowId: string) =>
   `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`;
 
-export function formatDailyBatch(o: DailyBatchOutput): string {
+/**
+ * The files a daily batch could not read, with the reason: from its output when the workflow
+ * reports them (`files.unreadableFiles`), else from the per-file results in its history.
+ */
+export function unreadableFiles(
+  o: DailyBatchOutput & { fileResults?: FileLoadResult[] },
+): { key: string; error: string }[] {
+  const reported = (o.files as { unreadableFiles?: { key: string; error: string }[] }).unreadableFiles;
+  return reported ?? (o.fileResults ?? []).flatMap((r) => (r.error ? [{ key: r.key, error: r.error }] : []));
+}
+
+export function formatDailyBatch(o: DailyBatchOutput & { fileResults?: FileLoadResult[] }): string {
+  const unreadable = unreadableFiles(o);
   return [
     `daily batch ${o.businessDate} (${o.runId})`,
     `streaming: ${o.streaming.ok ? 'healthy' : `NOT healthy: ${o.streaming.detail}`}`,
     `files: ${o.files.loaded} loaded, ${o.files.unchanged} unchanged, ${o.files.unreadable} unreadable; rows ${o.files.rowsLoaded} loaded, ${o.files.rowsQuarantined} quarantined`,
-    ...(o.files.unreadableFiles ?? []).map((f) => `  unreadable ${f.key}: ${f.error}`),
+    ...unreadable.map((f) => `  unreadable ${f.key}: ${f.error}`),
     ...o.quality.map((q) => `quality ${q.passed ? 'PASS' : 'FAIL'} ${q.name}: ${q.detail}`),
     o.transforms
       ? `transforms: ${o.transforms.built.length} models built; tests ${o.transforms.tests.passed} passed, ${o.transforms.tests.warned} warned; docs ${o.transforms.docs.keys.join(', ')}`

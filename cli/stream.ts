@@ -12,6 +12,7 @@ import type { MarketSessionInput, MarketSessionStatus } from '../workflows/marke
 import { startOrAttach, type StartOutcome } from '../temporal-config/runs.js';
 import { workflowIds } from '../temporal-config/workflow-ids.js';
 import type { StreamTotals, streamConsumerWorkflow } from '../workflows/stream-consumer.js';
+import { explainRunFailure, failureChain } from './failures.js';
 
 export const STREAM_CONSUMER_ID = 'egx-stream-consumer';
 
@@ -44,6 +45,8 @@ export interface StreamStatus {
   totals?: StreamTotals;
   /** The round in flight, from its last heartbeat. */
   round?: ConsumeProgress & { attempt: number; lastFailure?: string };
+  /** Why it stopped, when it failed: the cause chain down to the error. */
+  failure?: string[];
   url: string;
 }
 
@@ -70,6 +73,11 @@ export async function streamStatusOf(client: Client, config: AppConfig): Promise
     }
   } else if (d.status.name === 'COMPLETED') {
     out.totals = (await h.result()) as StreamTotals;
+  } else if (d.status.name === 'FAILED' || d.status.name === 'TIMED_OUT') {
+    out.failure = await h.result().then(
+      () => undefined,
+      (e: unknown) => failureChain(e),
+    );
   }
   return out;
 }
@@ -87,6 +95,7 @@ export function formatStreamStatus(s: StreamStatus): string {
     );
     if (s.round.lastFailure) lines.push(`  last failure: ${s.round.lastFailure}`);
   }
+  if (s.failure) lines.push(...s.failure.map((l, i) => `${'  '.repeat(i + 1)}${i ? '└ ' : ''}${l}`));
   return lines.join('\n');
 }
 
@@ -179,9 +188,12 @@ export function controlMarketSession(
       await h.signal(signal, symbols);
     } else if (signal) await h.signal(signal);
     const d = await h.describe();
-    return d.status.name === 'RUNNING'
-      ? h.query<MarketSessionStatus>('status')
-      : ((await h.result()) as MarketSessionStatus);
+    if (d.status.name === 'RUNNING') return h.query<MarketSessionStatus>('status');
+    try {
+      return (await h.result()) as MarketSessionStatus;
+    } catch (e) {
+      return explainRunFailure(`market session ${h.workflowId}`, uiLink(config, h.workflowId), e);
+    }
   });
 }
 

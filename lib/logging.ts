@@ -54,7 +54,15 @@ export function describeError(e: unknown): string {
 const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '?');
 
 /** Identifiers kept when an activity failure is logged (no task token, no stack). */
-const ACTIVITY_KEYS = ['workflowId', 'workflowType', 'activityType', 'activityId', 'attempt', 'taskQueue'];
+const ACTIVITY_KEYS = [
+  'workflowId',
+  'workflowRunId',
+  'workflowType',
+  'activityType',
+  'activityId',
+  'attempt',
+  'taskQueue',
+];
 
 export interface ShapeOptions {
   /** Task queues whose workers run activities only, by design: their "no workflows registered" warning is not news. */

@@ -101,7 +101,7 @@ export function pipelineSchedules(s: ScheduleSettings): PipelineSchedule[] {
       'overlap SKIP: never two maintenances at once; catch-up 1 day: the market is closed all weekend, so a late run is harmless',
     ),
     {
-      why: 'every 15 minutes; overlap SKIP: a slow check is not stacked; no catch-up: only the present matters',
+      why: 'every 15 minutes; overlap SKIP: a slow check is not stacked; catch-up 1 minute: only the present matters',
       options: {
         scheduleId: `${prefix}egx-health`,
         spec: { intervals: [{ every: '15 minutes' }], ...(s.startAt ? { startAt: s.startAt } : {}) },

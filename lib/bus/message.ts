@@ -6,7 +6,7 @@ import { symbolInputSchema, symbolSchema } from '../market/symbol.js';
 export const INTERVALS = ['1d', '1h', '5m', '1m'] as const;
 export type Interval = (typeof INTERVALS)[number];
 
-/** One bar per Kafka message on `egx_market_data` (key = symbol), as ARCHITECTURE.md fixes it. */
+/** One bar per Kafka message on `egx_market_data` (key = symbol), as docs/ARCHITECTURE.md fixes it. */
 export interface BarMessage {
   schema: 1;
   symbol: string;

@@ -1,6 +1,6 @@
 import type { ColumnDef, TableDef } from './types.js';
 
-/** The warehouse layout (ARCHITECTURE.md): schemas RAW, OPERATIONAL, SILVER, GOLD, META and the tables the loaders own. */
+/** The warehouse layout (docs/ARCHITECTURE.md): schemas RAW, OPERATIONAL, SILVER, GOLD, META and the tables the loaders own. */
 
 const c = (name: string, type: ColumnDef['type'], nullable = true): ColumnDef => ({ name, type, nullable });
 const lineage = [

@@ -141,7 +141,7 @@ export function getProfile(name: string): StackProfile {
   return p;
 }
 
-/** The environment variables that point the pipeline at this profile's servers (names as in ARCHITECTURE.md). */
+/** The environment variables that point the pipeline at this profile's servers (names as in the README, "Configuration"). */
 export function stackEnv(p: StackProfile): Record<string, string> {
   return {
     TEMPORAL_ADDRESS: `127.0.0.1:${p.ports.temporal}`,
