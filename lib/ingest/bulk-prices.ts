@@ -10,7 +10,7 @@ import { DuckDbWarehouse, type DuckDbSession } from '../warehouse/duckdb.js';
 import { TBL_STOCK_PRICE } from '../warehouse/schema.js';
 import { matchedCountSql, mergeSql } from '../warehouse/sql.js';
 import type { Warehouse } from '../warehouse/types.js';
-import { detectDailyFormat, readDailyBars, symbolFromKey, type DailyFormat } from './daily-bars.js';
+import { detectDailyFormat, epochDay, readDailyBars, symbolFromKey, type DailyFormat } from './daily-bars.js';
 import { FileUnreadableError } from './records.js';
 import {
   reasonCounts,
@@ -510,10 +510,6 @@ const STAGE_COLUMNS = [
 ] as const;
 const CHUNK_ROWS = 2048; // DuckDB's vector size
 const orNull = (column: string) => `CASE WHEN isnan(s.${column}) THEN NULL ELSE s.${column} END`;
-
-/** 'YYYY-MM-DD' as days since 1970-01-01. */
-const epochDay = (iso: string) =>
-  Date.UTC(Number(iso.slice(0, 4)), Number(iso.slice(5, 7)) - 1, Number(iso.slice(8, 10))) / 86_400_000;
 
 /**
  * Parses each file with the row loader's reader into batches of many files and writes each batch
