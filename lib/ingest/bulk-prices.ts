@@ -10,7 +10,7 @@ import { DuckDbWarehouse, type DuckDbSession } from '../warehouse/duckdb.js';
 import { TBL_STOCK_PRICE } from '../warehouse/schema.js';
 import { matchedCountSql, mergeSql } from '../warehouse/sql.js';
 import type { Warehouse } from '../warehouse/types.js';
-import { detectDailyFormat, readDailyBars, symbolFromKey, type DailyFormat } from './daily-bars.js';
+import { detectDailyFormat, epochDay, readDailyBars, symbolFromKey, type DailyFormat } from './daily-bars.js';
 import { FileUnreadableError } from './records.js';
 import {
   reasonCounts,
@@ -63,6 +63,13 @@ interface Candidate extends Inspected {
   header: string;
   width: number;
   dataRows: number;
+}
+
+/** Files of one header for one CSV statement: at most BATCH_BYTES, one file per symbol. */
+interface CsvBatch {
+  files: Candidate[];
+  bytes: number;
+  symbols: Set<string>;
 }
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -295,22 +302,20 @@ export async function loadPriceFilesInBulk(
   // Inspect every file first (8 at a time); then load the CSV candidates in batches of one header
   // and parse the rest in batches. Two files of one symbol (a history and a backfill chunk) go to
   // different batches, so the later one is merged on the key into what the earlier one loaded.
-  const groups = new Map<string, Candidate[][]>();
+  const groups = new Map<string, CsvBatch[]>();
   const toParse: Inspected[] = [];
   for (const f of await pooled(keys, 8, inspect)) {
     if ('skipped' in f && f.skipped) done(f.skipped);
     else if ('candidate' in f && f.candidate) {
       const c = f.candidate;
-      const batches = groups.get(c.header) ?? [[]];
-      let last = batches.at(-1)!;
+      const batches = groups.get(c.header) ?? [];
+      let last = batches.at(-1);
       const symbol = symbolFromKey(c.key);
-      if (
-        last.length > 0 &&
-        (last.reduce((n, x) => n + x.bytes, 0) + c.bytes > BATCH_BYTES ||
-          last.some((x) => symbolFromKey(x.key) === symbol))
-      )
-        batches.push((last = []));
-      last.push(c);
+      if (!last || last.bytes + c.bytes > BATCH_BYTES || last.symbols.has(symbol))
+        batches.push((last = { files: [], bytes: 0, symbols: new Set() }));
+      last.files.push(c);
+      last.bytes += c.bytes;
+      last.symbols.add(symbol);
       groups.set(c.header, batches);
     } else if ('parse' in f && f.parse) toParse.push(f.parse);
     else rest.push(f.key);
@@ -318,10 +323,11 @@ export async function loadPriceFilesInBulk(
   // The CSV batches load while the other files are parsed; files of a symbol that is also in a
   // CSV batch, and the files a CSV batch leaves (something to quarantine), are parsed after them.
   const order = new Map(keys.map((k, i) => [k, i]));
-  const csvSymbols = new Set([...groups.values()].flat(2).map((c) => symbolFromKey(c.key)));
+  const csvBatches = [...groups.values()].flat().map((b) => b.files);
+  const csvSymbols = new Set(csvBatches.flat().map((c) => symbolFromKey(c.key)));
   const csv = (async () => {
     const left: Inspected[] = [];
-    for (const batch of [...groups.values()].flat()) {
+    for (const batch of csvBatches) {
       opts.signal?.throwIfAborted();
       const loaded = await loadCsvBatch(warehouse, batch, opts);
       for (const c of batch) {
@@ -460,6 +466,7 @@ interface ParsedFile {
  */
 class ParsedBatch {
   files: ParsedFile[] = [];
+  symbols = new Set<string>();
   rows = 0;
   private capacity = 1 << 16;
   columns = ParsedBatch.allocate(this.capacity);
@@ -489,7 +496,7 @@ class ParsedBatch {
   }
 
   has(symbol: string): boolean {
-    return this.files.some((f) => f.symbol === symbol);
+    return this.symbols.has(symbol);
   }
 }
 
@@ -510,10 +517,6 @@ const STAGE_COLUMNS = [
 ] as const;
 const CHUNK_ROWS = 2048; // DuckDB's vector size
 const orNull = (column: string) => `CASE WHEN isnan(s.${column}) THEN NULL ELSE s.${column} END`;
-
-/** 'YYYY-MM-DD' as days since 1970-01-01. */
-const epochDay = (iso: string) =>
-  Date.UTC(Number(iso.slice(0, 4)), Number(iso.slice(5, 7)) - 1, Number(iso.slice(8, 10))) / 86_400_000;
 
 /**
  * Parses each file with the row loader's reader into batches of many files and writes each batch
@@ -612,6 +615,7 @@ async function parseInto(file: Inspected, symbol: string, batch: ParsedBatch): P
   }
   const etag = file.etag ?? hash.digest('hex');
   batch.files.push({ file, etag, symbol, format, rows: batch.rows - start, quarantined });
+  batch.symbols.add(symbol);
   return true;
 }
 

@@ -138,6 +138,16 @@ export function dailyRowParser(format: DailyFormat, symbol: string): (record: st
   };
 }
 
+const digit = (s: string, i: number) => s.charCodeAt(i) - 0x30;
+
+/** A 'YYYY-MM-DD' date (as parseDate gives) as days since 1970-01-01. */
+export function epochDay(iso: string): number {
+  const y = digit(iso, 0) * 1000 + digit(iso, 1) * 100 + digit(iso, 2) * 10 + digit(iso, 3);
+  const m = digit(iso, 5) * 10 + digit(iso, 6);
+  const d = digit(iso, 8) * 10 + digit(iso, 9);
+  return Date.UTC(y, m - 1, d) / 86_400_000;
+}
+
 export interface DailyBarReader {
   format: DailyFormat;
   /** The rows one at a time. Read either `rows` or `batches`, not both. */
@@ -167,12 +177,14 @@ export async function readDailyBars(
   if (head.length === 0) throw new UnknownFormatError(opts.file, [], ['date', 'high', 'low', 'close']);
   const format = detectDailyFormat(opts.file, head[0]!.cells, head[1]?.cells);
   const parse = dailyRowParser(format, opts.symbol);
-  const seen = new Map<string, number>();
+  // Lines by day number: no date text is kept for the whole file.
+  const seen = new Map<number, number>();
   const one = (r: CsvRecord): ParsedRow => {
     const parsed = parse(r.cells);
     if (typeof parsed === 'string')
       return { ok: false, line: r.line, reason: parsed, raw: r.cells.join(',') };
-    const earlier = seen.get(parsed.tradeDate);
+    const day = epochDay(parsed.tradeDate);
+    const earlier = seen.get(day);
     if (earlier !== undefined) {
       return {
         ok: false,
@@ -181,7 +193,7 @@ export async function readDailyBars(
         raw: r.cells.join(','),
       };
     }
-    seen.set(parsed.tradeDate, r.line);
+    seen.set(day, r.line);
     return { ok: true, line: r.line, bar: parsed };
   };
 

@@ -53,8 +53,8 @@ describe('reading CSV text', () => {
       const got = splitQuotedLine(line);
       if (got === undefined) continue;
       direct++;
-      const rows: string[][] = parse(line, { relax_column_count: true, relax_quotes: true, trim: true });
-      const want = rows[0];
+      const records: string[][] = parse(line, { relax_column_count: true, relax_quotes: true, trim: true });
+      const want = records[0];
       expect(got, JSON.stringify(line)).toEqual(want);
     }
     expect(direct).toBeGreaterThan(1000);
