@@ -36,7 +36,7 @@ beforeAll(async () => {
       'VOLUME',
       'LOADED_AT',
     ],
-    Array.from({ length: 10 }, (_, i) => [
+    Array.from({ length: 20 }, (_, i) => [
       [
         i % 2 ? 'AAA' : 'BBB',
         day(Math.floor(i / 2)),
@@ -63,7 +63,8 @@ test('every model builds (write-audit-publish) and every test runs on Snowflake 
   const facts = await wh.query<{ SYMBOL: string; MA_7: number }>(
     "SELECT symbol, ma_7 FROM GOLD.gold_fct_stock_daily_prices WHERE symbol = 'AAA' ORDER BY trade_date",
   );
-  expect(facts.map((f) => f.MA_7)).toEqual([11.5, 12.5, 13.5, 14.5, 15.5]);
+  // Null until seven days are in the window.
+  expect(facts.map((f) => f.MA_7)).toEqual([null, null, null, null, null, null, 17.5, 19.5, 21.5, 23.5]);
   const movers = await wh.query(
     'SELECT mover_type, symbol FROM GOLD.vw_top_gainers_losers ORDER BY mover_type, mover_rank',
   );

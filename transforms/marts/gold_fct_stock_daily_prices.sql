@@ -1,158 +1,215 @@
 -- One row per symbol and trading day with change, range, moving averages, RSI, Bollinger Bands,
--- MACD and signals. Windows count trading days (rows), not calendar days.
+-- MACD and signals, defined as TA-Lib computes them. Windows count trading days (rows), not
+-- calendar days, and an indicator is null until it has its first value.
 with prices as (
-    select
-        p.*,
-        lag(close_price) over (partition by symbol order by trade_date) as prev_close,
-        row_number() over (partition by symbol order by trade_date) - 1 as rn
-    from {{ ref('stg_stock_prices_unified') }} p
-    where {{ incremental_input('trade_date') }}
-),
-
-windowed as (
-    select
-        prices.*,
-        -- RSI(14) with simple averages of the last 14 gains and losses (Cutler's variant)
-        avg(greatest(close_price - prev_close, 0)) over (partition by symbol order by trade_date rows between 13 preceding and current row) as avg_gain_14,
-        avg(greatest(prev_close - close_price, 0)) over (partition by symbol order by trade_date rows between 13 preceding and current row) as avg_loss_14,
-        count(prev_close) over (partition by symbol order by trade_date rows between 13 preceding and current row) as changes_14,
-        -- Bollinger Bands(20, 2 sigma), population standard deviation
-        avg(close_price) over (partition by symbol order by trade_date rows between 19 preceding and current row) as bb_middle,
-        stddev_pop(close_price) over (partition by symbol order by trade_date rows between 19 preceding and current row) as bb_sigma,
-        count(*) over (partition by symbol order by trade_date rows between 19 preceding and current row) as closes_20,
-        avg(close_price) over (partition by symbol order by trade_date rows between 6 preceding and current row) as ma_7,
-        avg(close_price) over (partition by symbol order by trade_date rows between 29 preceding and current row) as ma_30,
-        avg(volume) over (partition by symbol order by trade_date rows between 6 preceding and current row) as volume_ma_7
-    from prices
-),
-
--- MACD works on narrow rows (symbol, day, close): its windows sort less data; joined back at the end.
-numbered as (
-    select symbol, trade_date, close_price, rn
-    from prices
-),
-
--- MACD(12, 26, 9). Each exponential average (weight beta = 1 - 2/(n+1) per day back) runs over
--- the last 200 trading days, where weights further back fall below 2e-7 of the total, so it needs
--- no recursion. With rows in blocks of 200 and pos the place in its block, q is the running sum of
--- close * beta^-pos within the block (exponents stay below 200, so no overflow and no
--- cancellation); the window's sum is the own block's part plus the previous block's tail:
---   beta^pos * q + beta^(pos + 200) * (q at the previous block's end - q 200 rows back),
--- divided by the sum of the weights, so that early values are averages too.
-ema_sums as (
-    select
-        numbered.*,
-        rn - 200 * floor(rn / 200) as pos,
-        sum(close_price * power(13.0 / 11, rn - 200 * floor(rn / 200)))
-            over (partition by symbol, floor(rn / 200) order by rn rows between unbounded preceding and current row) as q12,
-        sum(close_price * power(27.0 / 25, rn - 200 * floor(rn / 200)))
-            over (partition by symbol, floor(rn / 200) order by rn rows between unbounded preceding and current row) as q26
-    from numbered
-),
-
-ema_parts as (
-    select
-        ema_sums.*,
-        last_value(case when pos = 199 then q12 end ignore nulls)
-            over (partition by symbol order by rn rows between unbounded preceding and 1 preceding) as end12,
-        last_value(case when pos = 199 then q26 end ignore nulls)
-            over (partition by symbol order by rn rows between unbounded preceding and 1 preceding) as end26,
-        lag(q12, 200) over (partition by symbol order by rn) as back12,
-        lag(q26, 200) over (partition by symbol order by rn) as back26
-    from ema_sums
-),
-
-macd as (
-    select
-        ema_parts.*,
-        rn - 25 as mn,
-        case when rn >= 25 then
-            (power(11.0 / 13, pos) * q12 + coalesce(power(11.0 / 13, pos + 200) * (end12 - back12), 0))
-                * (2.0 / 13) / (1 - power(11.0 / 13, least(rn + 1, 200)))
-            - (power(25.0 / 27, pos) * q26 + coalesce(power(25.0 / 27, pos + 200) * (end26 - back26), 0))
-                * (2.0 / 27) / (1 - power(25.0 / 27, least(rn + 1, 200)))
-        end as macd_line
-    from ema_parts
-),
-
--- The signal line: the same 200-day exponential average (n = 9) of the MACD line, from its first value.
-signal_sums as (
-    select
-        macd.*,
-        mn - 200 * floor(mn / 200) as spos,
-        sum(macd_line * power(1.25, mn - 200 * floor(mn / 200)))
-            over (partition by symbol, floor(mn / 200) order by rn rows between unbounded preceding and current row) as q9
-    from macd
-),
-
-signal_parts as (
-    select
-        signal_sums.*,
-        last_value(case when spos = 199 then q9 end ignore nulls)
-            over (partition by symbol order by rn rows between unbounded preceding and 1 preceding) as end9,
-        lag(q9, 200) over (partition by symbol order by rn) as back9
-    from signal_sums
-),
-
-macd_signal as (
     select
         symbol,
         trade_date,
-        macd_line,
-        case when mn >= 8 then
-            (power(0.8, spos) * q9 + coalesce(power(0.8, spos + 200) * (end9 - back9), 0))
-                * 0.2 / (1 - power(0.8, least(mn + 1, 200)))
-        end as macd_signal
-    from signal_parts
+        data_source,
+        open_price,
+        high_price,
+        low_price,
+        close_price,
+        volume,
+        loaded_at,
+        lag(close_price) over (partition by symbol order by trade_date) as prev_close,
+        row_number() over (partition by symbol order by trade_date) - 1 as rn,
+        avg(close_price) over (partition by symbol order by trade_date rows between 6 preceding and current row) as avg_7,
+        avg(close_price) over (partition by symbol order by trade_date rows between 29 preceding and current row) as avg_30,
+        avg(close_price) over (partition by symbol order by trade_date rows between 49 preceding and current row) as avg_50,
+        avg(close_price) over (partition by symbol order by trade_date rows between 199 preceding and current row) as avg_200,
+        -- Bollinger Bands(20, 2 sigma): population standard deviation, as TA-Lib's BBANDS
+        avg(close_price) over (partition by symbol order by trade_date rows between 19 preceding and current row) as avg_20,
+        stddev_pop(close_price) over (partition by symbol order by trade_date rows between 19 preceding and current row) as sigma_20,
+        avg(volume) over (partition by symbol order by trade_date rows between 6 preceding and current row) as avg_volume_7
+    from {{ ref('stg_stock_prices_unified') }}
+    where {{ incremental_input('trade_date') }}
+),
+
+-- The recursive averages, y(t) = alpha * x(t) + beta * y(t - 1) from a seed on day s (days count
+-- from 0 per symbol), are sums: y(t) = alpha * sum over k <= t of beta^(t - k) * z(k), where z is
+-- the input after day s, and the seed's days carry weights that make y(s) their simple mean:
+--   RSI(14), Wilder's smoothing (alpha = 1/14): seeded on day 14 by the mean gain (loss) of days 1-14;
+--   MACD(12, 26, 9) as TA-Lib: both averages start on day 25, the 26-day one (alpha = 2/27) from
+--   the mean close of days 0-25, the 12-day one (alpha = 2/13) from the mean of days 14-25;
+--   the signal line (alpha = 0.2) starts on day 33 from the mean MACD of days 25-33.
+-- The sums run in blocks of 1000 days (block blk, place pos in it) with weights beta^-pos: at most
+-- 1.25^999, about 1e97, so no overflow, and no cancellation (the inputs are not negative). The
+-- previous block adds its total times beta^1000; older blocks weigh less than 1e-32 and are left out.
+steps as (
+    select
+        symbol,
+        rn,
+        floor(rn / 1000) as blk,
+        rn - 1000 * floor(rn / 1000) as pos,
+        -- where MA50 is against MA200 (1 above, -1 below, 0 level within rounding), for the crosses
+        case
+            when rn < 199 then null
+            when avg_50 > avg_200 * (1 + 1e-9) then 1
+            when avg_50 < avg_200 * (1 - 1e-9) then -1
+            else 0
+        end as ma_side,
+        case when rn between 1 and 14 then power(cast(14 as double) / 13, 14 - rn) else 1 end
+            * greatest(close_price - prev_close, 0) as z_gain,
+        case when rn between 1 and 14 then power(cast(14 as double) / 13, 14 - rn) else 1 end
+            * greatest(prev_close - close_price, 0) as z_loss,
+        case
+            when rn < 14 then 0
+            when rn <= 25 then cast(13 as double) / 24 * power(cast(13 as double) / 11, 25 - rn)
+            else 1
+        end * close_price as z_fast,
+        case when rn <= 25 then cast(27 as double) / 52 * power(cast(27 as double) / 25, 25 - rn) else 1 end
+            * close_price as z_slow
+    from prices
+),
+
+sums as (
+    select
+        symbol,
+        rn,
+        blk,
+        pos,
+        ma_side,
+        lag(ma_side) over (partition by symbol, blk order by rn) as prev_ma_side,
+        sum(z_gain * power(cast(14 as double) / 13, pos))
+            over (partition by symbol, blk order by rn rows between unbounded preceding and current row) as q_gain,
+        sum(z_loss * power(cast(14 as double) / 13, pos))
+            over (partition by symbol, blk order by rn rows between unbounded preceding and current row) as q_loss,
+        sum(z_fast * power(cast(13 as double) / 11, pos))
+            over (partition by symbol, blk order by rn rows between unbounded preceding and current row) as q_fast,
+        sum(z_slow * power(cast(27 as double) / 25, pos))
+            over (partition by symbol, blk order by rn rows between unbounded preceding and current row) as q_slow,
+        -- the MACD inputs summed with the signal line's beta = 0.8 (see macd below)
+        sum(z_fast * power(1.25, pos))
+            over (partition by symbol, blk order by rn rows between unbounded preceding and current row) as q_fast_8,
+        sum(z_slow * power(1.25, pos))
+            over (partition by symbol, blk order by rn rows between unbounded preceding and current row) as q_slow_8
+    from steps
+),
+
+-- Per block, what the next block carries over: its totals, and its last day's ma_side.
+block_totals as (
+    select
+        symbol,
+        blk + 1 as next_blk,
+        max(case when pos = 999 then ma_side end) as last_ma_side,
+        max(q_gain) as t_gain,
+        max(q_loss) as t_loss,
+        max(q_fast) as t_fast,
+        max(q_slow) as t_slow,
+        max(q_fast_8) as t_fast_8,
+        max(q_slow_8) as t_slow_8
+    from sums
+    group by symbol, blk
+),
+
+averages as (
+    select
+        sums.symbol,
+        sums.rn,
+        sums.ma_side,
+        case when pos = 0 then t.last_ma_side else prev_ma_side end as prev_ma_side,
+        power(cast(13 as double) / 14, pos)
+            * (q_gain + coalesce(power(cast(13 as double) / 14, 1000) * t.t_gain, 0)) / 14 as avg_gain,
+        power(cast(13 as double) / 14, pos)
+            * (q_loss + coalesce(power(cast(13 as double) / 14, 1000) * t.t_loss, 0)) / 14 as avg_loss,
+        power(cast(11 as double) / 13, pos)
+            * (q_fast + coalesce(power(cast(11 as double) / 13, 1000) * t.t_fast, 0)) * 2 / 13 as ema_fast,
+        power(cast(25 as double) / 27, pos)
+            * (q_slow + coalesce(power(cast(25 as double) / 27, 1000) * t.t_slow, 0)) * 2 / 27 as ema_slow,
+        power(0.8, pos) * (q_fast_8 + coalesce(power(0.8, 1000) * t.t_fast_8, 0)) as fast_8,
+        power(0.8, pos) * (q_slow_8 + coalesce(power(0.8, 1000) * t.t_slow_8, 0)) as slow_8
+    from sums
+    left join block_totals t on t.symbol = sums.symbol and t.next_blk = sums.blk
+),
+
+-- The signal line averages the MACD line, itself a difference of two averages of the closes. An
+-- average of an average is a difference of two averages of the input: for y as above,
+--   sum over j <= t of 0.8^(t - j) * y(j) = (alpha * 0.8 * sum of 0.8^(t - k) * z(k) - beta * y(t)) / (0.8 - beta),
+-- which gives macd_decayed(t) = sum over j <= t of 0.8^(t - j) * macd_line(j), and on day t >= 33
+--   signal(t) = 0.8^(t - 33) * (its seed - 0.2 * macd_decayed(33)) + 0.2 * macd_decayed(t).
+macd as (
+    select
+        averages.*,
+        ema_fast - ema_slow as macd_line,
+        (cast(2 as double) / 13 * 0.8 * fast_8 - cast(11 as double) / 13 * ema_fast) / (0.8 - cast(11 as double) / 13)
+            - (cast(2 as double) / 27 * 0.8 * slow_8 - cast(25 as double) / 27 * ema_slow) / (0.8 - cast(25 as double) / 27)
+            as macd_decayed
+    from averages
+),
+
+signal_seeds as (
+    select symbol, avg(macd_line) - 0.2 * max(case when rn = 33 then macd_decayed end) as signal_start
+    from macd
+    where rn between 25 and 33
+    group by symbol
 ),
 
 indicators as (
-    select windowed.*, m.macd_line, m.macd_signal
-    from windowed
-    join macd_signal m on m.symbol = windowed.symbol and m.trade_date = windowed.trade_date
+    select
+        macd.symbol,
+        macd.rn,
+        ma_side,
+        prev_ma_side,
+        case
+            when rn < 14 then null
+            -- no move at all within the averages' memory: 0, as TA-Lib gives
+            when avg_gain + avg_loss < 1e-14 then 0
+            else 100 * avg_gain / (avg_gain + avg_loss)
+        end as rsi_14,
+        case when rn >= 33 then macd_line end as macd_12_26,
+        case when rn >= 33 then power(0.8, least(rn - 33, 2000)) * s.signal_start + 0.2 * macd_decayed end as macd_signal_9
+    from macd
+    left join signal_seeds s on s.symbol = macd.symbol
 )
 
 select
-    symbol,
-    trade_date,
-    data_source,
-    open_price,
-    high_price,
-    low_price,
-    close_price,
-    volume,
+    p.symbol,
+    p.trade_date,
+    p.data_source,
+    p.open_price,
+    p.high_price,
+    p.low_price,
+    p.close_price,
+    p.volume,
     -- change
-    close_price - prev_close as price_change,
-    case when prev_close > 0 then (close_price - prev_close) / prev_close * 100 end as price_change_pct,
-    high_price - low_price as price_range,
-    (high_price + low_price + close_price) / 3 as typical_price,
-    -- averages
-    ma_7,
-    ma_30,
-    volume_ma_7,
-    -- indicators (null until the window is full)
-    case
-        when changes_14 < 14 then null
-        when avg_loss_14 = 0 then 100
-        else 100 - 100 / (1 + avg_gain_14 / avg_loss_14)
-    end as rsi_14,
-    case when closes_20 = 20 then bb_middle end as bb_middle_20,
-    case when closes_20 = 20 then bb_middle + 2 * bb_sigma end as bb_upper_20,
-    case when closes_20 = 20 then bb_middle - 2 * bb_sigma end as bb_lower_20,
-    macd_line as macd_12_26,
-    macd_signal as macd_signal_9,
-    macd_line - macd_signal as macd_histogram,
+    p.close_price - prev_close as price_change,
+    case when prev_close > 0 then (p.close_price - prev_close) / prev_close * 100 end as price_change_pct,
+    p.high_price - p.low_price as price_range,
+    (p.high_price + p.low_price + p.close_price) / 3 as typical_price,
+    -- simple moving averages (null until the window is full)
+    case when p.rn >= 6 then avg_7 end as ma_7,
+    case when p.rn >= 29 then avg_30 end as ma_30,
+    case when p.rn >= 49 then avg_50 end as ma_50,
+    case when p.rn >= 199 then avg_200 end as ma_200,
+    case when p.rn >= 6 then avg_volume_7 end as volume_ma_7,
+    -- indicators
+    rsi_14,
+    case when p.rn >= 19 then avg_20 end as bb_middle_20,
+    case when p.rn >= 19 then avg_20 + 2 * sigma_20 end as bb_upper_20,
+    case when p.rn >= 19 then avg_20 - 2 * sigma_20 end as bb_lower_20,
+    macd_12_26,
+    macd_signal_9,
+    macd_12_26 - macd_signal_9 as macd_histogram,
     -- signals
     case
-        when close_price > ma_7 and ma_7 > ma_30 then 'BULLISH'
-        when close_price < ma_7 and ma_7 < ma_30 then 'BEARISH'
+        when p.rn < 29 then 'NEUTRAL'
+        when p.close_price > avg_7 and avg_7 > avg_30 then 'BULLISH'
+        when p.close_price < avg_7 and avg_7 < avg_30 then 'BEARISH'
         else 'NEUTRAL'
     end as trend_signal,
     case
-        when volume_ma_7 is null or volume is null then 'NORMAL'
-        when volume > 1.5 * volume_ma_7 then 'HIGH'
-        when volume < 0.5 * volume_ma_7 then 'LOW'
+        when p.rn < 6 or avg_volume_7 is null or p.volume is null then 'NORMAL'
+        when p.volume > 1.5 * avg_volume_7 then 'HIGH'
+        when p.volume < 0.5 * avg_volume_7 then 'LOW'
         else 'NORMAL'
     end as volume_signal,
-    loaded_at
-from indicators
+    case
+        when p.rn < 199 then null
+        when p.rn >= 200 and ma_side = 1 and prev_ma_side <= 0 then 'GOLDEN_CROSS'
+        when p.rn >= 200 and ma_side = -1 and prev_ma_side >= 0 then 'DEATH_CROSS'
+        else 'NONE'
+    end as ma_cross_signal,
+    p.loaded_at
+from prices p
+join indicators i on i.symbol = p.symbol and i.rn = p.rn
