@@ -153,7 +153,15 @@ describe('dashboard data', () => {
 
   test("charts: gold's daily candles with moving averages and bands, today's candle from the stream, and the session's bars", async () => {
     const c = await chartData(wh, 'COMI', streamBarsIntraday);
-    expect(c.lines).toEqual(['MA_7', 'MA_30', 'BB_UPPER_20', 'BB_MIDDLE_20', 'BB_LOWER_20']);
+    expect(c.lines).toEqual([
+      'MA_7',
+      'MA_30',
+      'MA_50',
+      'MA_200',
+      'BB_UPPER_20',
+      'BB_MIDDLE_20',
+      'BB_LOWER_20',
+    ]);
     const days = c.daily.map((d) => d.date);
     expect(days[0]).toBe('2026-09-01');
     expect(days.at(-2)).toBe('2026-11-18');
