@@ -38,7 +38,7 @@ if (only && chosen.length !== only.length) {
   throw new Error(`unknown scenario in --only ${opts.only} (known: ${known})`);
 }
 
-const workRoot = join(profile.runDir, 'work');
+const workRoot = join(profile.runDir, 'scenarios');
 mkdirSync(workRoot, { recursive: true });
 log(
   `${chosen.length} scenarios; work directory ${workRoot}; servers of the chaos profile (Temporal 127.0.0.1:${profile.ports.temporal})`,

@@ -21,9 +21,17 @@ const protoRequire = createRequire(createRequire(import.meta.url).resolve('@temp
 const { toJson, fromJson } = protoRequire('protobufjs/ext/protojson') as ProtoJson;
 const HistoryType = proto.temporal.api.history.v1.History;
 
-/** The history as proto3 JSON (enum names, 64-bit numbers as strings), pretty-printed. */
+/**
+ * The history as proto3 JSON (enum names, 64-bit numbers as strings), pretty-printed. Failures'
+ * stack traces are left out: replay never reads them, and they name the recording machine's paths.
+ */
 export function historyToJson(history: History): string {
-  return JSON.stringify(toJson(HistoryType, HistoryType.fromObject(history)), null, 1) + '\n';
+  return formatHistoryJson(toJson(HistoryType, HistoryType.fromObject(history)));
+}
+
+/** Pretty-prints a history's JSON without its failures' stack traces. */
+export function formatHistoryJson(json: unknown): string {
+  return JSON.stringify(json, (key, value: unknown) => (key === 'stackTrace' ? undefined : value), 1) + '\n';
 }
 
 /** A history read back from its JSON; fields a newer server added are ignored. */
