@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type AppConfig } from '../lib/config.js';
-import type { FileLoadResult } from '../lib/ingest/load-file.js';
+import { emptyResult, type FileLoadResult } from '../lib/ingest/load-file.js';
 import { summarize, type LoadSummary } from '../lib/ingest/load-summary.js';
 import { taskQueuePollers } from '../temporal-config/cluster.js';
 import { connectClient } from '../temporal-config/connection.js';
@@ -150,17 +150,7 @@ export async function loadThroughPipeline(
   const byKey = new Map(out.fileResults.map((r) => [r.key, r]));
   const results = upload.files.map(
     (f): FileLoadResult =>
-      byKey.get(f.key) ?? {
-        key: f.key,
-        kind: f.key.split('/')[1] ?? '',
-        etag: '',
-        skipped: true,
-        rowsLoaded: 0,
-        rowsInserted: 0,
-        rowsUpdated: 0,
-        rowsQuarantined: 0,
-        quarantineReasons: {},
-      },
+      byKey.get(f.key) ?? { ...emptyResult(f.key, f.key.split('/')[1] ?? '', ''), skipped: true },
   );
   return { upload, run: out, summary: summarize(results), seconds: (performance.now() - started) / 1000 };
 }

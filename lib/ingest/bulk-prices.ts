@@ -13,6 +13,7 @@ import type { Warehouse } from '../warehouse/types.js';
 import { detectDailyFormat, epochDay, readDailyBars, symbolFromKey, type DailyFormat } from './daily-bars.js';
 import { FileUnreadableError } from './records.js';
 import {
+  emptyResult,
   reasonCounts,
   recordLoadedFiles,
   writeQuarantine,
@@ -278,17 +279,7 @@ export async function loadPriceFilesInBulk(
     const s = bytes === undefined ? undefined : await scan(key, path, needMd5).catch(() => undefined);
     if (!s || bytes === undefined) return { key, rest: true as const };
     if (needMd5 && manifest.get(key) === s.md5) {
-      const skipped: FileLoadResult = {
-        key,
-        kind: 'prices',
-        etag: s.md5!,
-        skipped: true,
-        rowsLoaded: 0,
-        rowsInserted: 0,
-        rowsUpdated: 0,
-        rowsQuarantined: 0,
-        quarantineReasons: {},
-      };
+      const skipped: FileLoadResult = { ...emptyResult(key, 'prices', s.md5!), skipped: true };
       return { key, skipped };
     }
     const file: Inspected = { key, etag: s.md5, path, bytes };

@@ -64,7 +64,8 @@ export function reasonClass(reason: string): string {
     .replace(/^high .* < low .*$/, 'high < low');
 }
 
-const emptyResult = (key: string, kind: string, etag: string): FileLoadResult => ({
+/** A file's result before anything is loaded from it (or when it is skipped, with `skipped: true`). */
+export const emptyResult = (key: string, kind: string, etag: string): FileLoadResult => ({
   key,
   kind,
   etag,

@@ -1,6 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import {
   AlertNotDeliveredError,
@@ -12,61 +9,28 @@ import {
 } from '../../lib/alerts/alerts.js';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
 import { bootstrapWarehouse } from '../../lib/warehouse/schema.js';
-import type { Warehouse } from '../../lib/warehouse/types.js';
+import { downWarehouse, startAlertReceivers, type AlertReceivers } from '../support/alert-receivers.js';
 
 let wh: DuckDbWarehouse;
-let smtp: SMTPServer;
-let http: Server;
-const mails: string[] = [];
-const posts: { text: string; path: string }[] = [];
-/** Requests to /hooks/flaky answer 503 while this is above zero (one fewer each time). */
-let flakyFailures = 0;
+let receivers: AlertReceivers;
+let mails: string[];
+let posts: AlertReceivers['posts'];
 let smtpPort = 0;
 let hookUrl = '';
 let flakyUrl = '';
 
 beforeEach(async () => {
-  mails.length = 0;
-  posts.length = 0;
-  flakyFailures = 0;
   wh = await openDuckDbWarehouse(':memory:');
   await bootstrapWarehouse(wh);
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, _session, done) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push(Buffer.concat(chunks).toString('utf8'));
-        done();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
-  smtpPort = (smtp.server.address() as AddressInfo).port;
-  http = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      if (req.url === '/hooks/flaky' && flakyFailures > 0) {
-        flakyFailures--;
-        res.writeHead(503).end('busy');
-        return;
-      }
-      posts.push({ ...(JSON.parse(body) as { text: string }), path: req.url ?? '' });
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
-  hookUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/hooks/egx`;
-  flakyUrl = hookUrl.replace('/hooks/egx', '/hooks/flaky');
+  receivers = await startAlertReceivers();
+  ({ mails, posts, smtpPort } = receivers);
+  hookUrl = receivers.url('/hooks/egx');
+  flakyUrl = receivers.url('/hooks/flaky');
 });
 
 afterEach(async () => {
   await wh.close();
-  await new Promise<void>((r) => smtp.close(() => r()));
-  await new Promise<void>((r) => http.close(() => r()));
+  await receivers.close();
 });
 
 const alert: Alert = {
@@ -138,21 +102,6 @@ const smtpTo = () =>
     to: ['a@example.test'],
   });
 
-/** A warehouse that is down: every call fails (or, with `hang`, never answers). */
-function downWarehouse(hang = false): Warehouse {
-  const fail = () =>
-    hang ? new Promise<never>(() => {}) : Promise.reject(new Error('IO Error: Could not set lock on file'));
-  return {
-    dialect: 'duckdb',
-    execute: fail,
-    query: fail,
-    bulkInsert: fail,
-    upsert: fail,
-    bootstrap: fail,
-    close: async () => {},
-  };
-}
-
 test('with the warehouse down, the alert still reaches the SMTP server and the webhook, and the grouping failure is told', async () => {
   const told: string[] = [];
   const r = await raiseAlert(
@@ -193,7 +142,7 @@ test('a warehouse that does not answer delays the alert by the grouping timeout 
 });
 
 test('a channel that fails is named with its error, the others deliver once, and a retry sends only to the failed one', async () => {
-  flakyFailures = 1;
+  receivers.failures['/hooks/flaky'] = 1;
   const progress: AlertDelivery[] = [];
   const deps = {
     warehouse: wh,
@@ -226,7 +175,7 @@ test('a channel that fails is named with its error, the others deliver once, and
 });
 
 test('every channel failing: the alert is not recorded as sent, so the next attempt sends it again', async () => {
-  flakyFailures = 1;
+  receivers.failures['/hooks/flaky'] = 1;
   const deps = { warehouse: wh, channels: [webhookChannel(flakyUrl)], groupMinutes: 60 };
   await expect(raiseAlert(deps, alert)).rejects.toThrow(/not delivered: webhook: .*503/);
   expect(await raiseAlert(deps, alert)).toEqual({ sent: ['webhook'], grouped: false });

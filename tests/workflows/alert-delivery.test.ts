@@ -1,72 +1,24 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WorkflowFailedError } from '@temporalio/client';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { createAlertActivities } from '../../activities/alerts.js';
 import type { HealthActivities } from '../../activities/health.js';
 import { emailChannel, webhookChannel } from '../../lib/alerts/alerts.js';
 import { loadConfig } from '../../lib/config.js';
 import type { CheckResult } from '../../lib/health/report.js';
-import type { Warehouse } from '../../lib/warehouse/types.js';
 import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.js';
 import type { healthCheckWorkflow } from '../../workflows/health.js';
+import { downWarehouse, startAlertReceivers, type AlertReceivers } from '../support/alert-receivers.js';
 import { runWorkflow, useTimeSkippingWorkflows } from '../support/temporal.js';
 
 const ctx = useTimeSkippingWorkflows(WORKFLOWS_PATH);
 
-const mails: string[] = [];
-const posts: string[] = [];
-let webhookFailures = 0;
-let smtp: SMTPServer;
-let http: Server;
+let receivers: AlertReceivers;
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, _session, done) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push(Buffer.concat(chunks).toString('utf8'));
-        done();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
-  http = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      if (webhookFailures > 0) {
-        webhookFailures--;
-        res.writeHead(503).end('busy');
-        return;
-      }
-      posts.push((JSON.parse(body) as { text: string }).text);
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+  receivers = await startAlertReceivers();
 });
 
-afterAll(async () => {
-  await new Promise<void>((r) => smtp.close(() => r()));
-  await new Promise<void>((r) => http.close(() => r()));
-});
-
-/** A warehouse that is down: every call fails. */
-const fail = () => Promise.reject(new Error('IO Error: Could not set lock on file "egx.duckdb"'));
-const downWarehouse: Warehouse = {
-  dialect: 'duckdb',
-  execute: fail,
-  query: fail,
-  bulkInsert: fail,
-  upsert: fail,
-  bootstrap: fail,
-  close: async () => {},
-};
+afterAll(async () => receivers.close());
 
 const up = (component: CheckResult['component']): CheckResult => ({
   component,
@@ -76,19 +28,19 @@ const up = (component: CheckResult['component']): CheckResult => ({
 });
 
 test('a failed run alerts with the warehouse down; the channel that failed is retried by Temporal, the one that delivered is not', async () => {
-  webhookFailures = 1;
+  receivers.failures['/hooks/egx'] = 1;
   const alerts = createAlertActivities({
     config: loadConfig({}),
-    warehouse: downWarehouse,
+    warehouse: downWarehouse(),
     channels: [
       emailChannel({
         host: '127.0.0.1',
-        port: (smtp.server.address() as AddressInfo).port,
+        port: receivers.smtpPort,
         secure: false,
         from: 'egx@example.test',
         to: ['oncall@example.test'],
       }),
-      webhookChannel(`http://127.0.0.1:${(http.address() as AddressInfo).port}/hooks/egx`),
+      webhookChannel(receivers.url()),
     ],
   });
   const sendAlert = vi.fn(alerts.sendAlert);
@@ -114,9 +66,10 @@ test('a failed run alerts with the warehouse down; the channel that failed is re
     sent: ['email', 'webhook'],
     grouped: false,
   });
+  const { mails, posts } = receivers;
   expect(mails).toHaveLength(1);
   expect(mails[0]).toMatch(/^Subject: \[EGX pipeline\] health failed/m);
   expect(posts).toHaveLength(1);
-  expect(posts[0]).toMatch(/^\*health failed\*\n/);
-  expect(posts[0]).toMatch(/Error: down: kafka \(.*ECONNREFUSED/);
+  expect(posts[0]!.text).toMatch(/^\*health failed\*\n/);
+  expect(posts[0]!.text).toMatch(/Error: down: kafka \(.*ECONNREFUSED/);
 });
