@@ -20,11 +20,38 @@ export interface ScheduledRunOutput {
   outcome: StartOutcome;
 }
 
-const WORKFLOW_TYPES: Record<ScheduledJob, string> = {
-  'daily-batch': 'dailyBatchWorkflow',
-  transforms: 'transformsWorkflow',
-  'market-session': 'marketSessionWorkflow',
-  maintenance: 'weeklyMaintenanceWorkflow',
+/** Per job: the workflow it runs, the run's business key and what it is called, and its input. */
+const JOBS: Record<
+  ScheduledJob,
+  {
+    workflowType: string;
+    name: (date: string, at: Date) => { id: string; label: string };
+    input: (date: string, asOf: string) => Record<string, unknown>;
+  }
+> = {
+  'daily-batch': {
+    workflowType: 'dailyBatchWorkflow',
+    name: (date) => ({ id: workflowIds.dailyBatch(date), label: `daily batch ${date}` }),
+    input: (businessDate, asOf) => ({ businessDate, asOf }),
+  },
+  transforms: {
+    workflowType: 'transformsWorkflow',
+    name: (date, at) => ({
+      id: workflowIds.transforms(date, cairoTime(at)),
+      label: `transforms ${date} ${cairoTime(at)}`,
+    }),
+    input: (businessDate, asOf) => ({ businessDate, asOf }),
+  },
+  'market-session': {
+    workflowType: 'marketSessionWorkflow',
+    name: (date) => ({ id: workflowIds.marketSession(date), label: `market session ${date}` }),
+    input: (tradingDate) => ({ tradingDate }),
+  },
+  maintenance: {
+    workflowType: 'weeklyMaintenanceWorkflow',
+    name: (date) => ({ id: workflowIds.maintenance(date), label: `weekly maintenance ${date}` }),
+    input: (businessDate, asOf) => ({ businessDate, asOf }),
+  },
 };
 
 /** The run a schedule firing at `at` stands for: its business-key ID and its input. */
@@ -35,46 +62,19 @@ export function scheduledRunRequest(
   taskQueue: string,
 ): RunRequest {
   const date = cairoDate(at);
-  const asOf = at.toISOString();
-  const common = { workflowType: WORKFLOW_TYPES[job], taskQueue };
-  const attrs = [
-    { key: SA.pipeline, value: job },
-    { key: SA.businessDate, value: date },
-  ];
-  switch (job) {
-    case 'daily-batch':
-      return {
-        ...common,
-        workflowId: workflowIds.dailyBatch(date),
-        args: [{ ...input, businessDate: date, asOf }],
-        searchAttributes: attrs,
-        summary: `daily batch ${date} (scheduled)`,
-      };
-    case 'transforms':
-      return {
-        ...common,
-        workflowId: workflowIds.transforms(date, cairoTime(at)),
-        args: [{ ...input, businessDate: date, asOf }],
-        searchAttributes: attrs,
-        summary: `transforms ${date} ${cairoTime(at)} (scheduled)`,
-      };
-    case 'market-session':
-      return {
-        ...common,
-        workflowId: workflowIds.marketSession(date),
-        args: [{ ...input, tradingDate: date }],
-        searchAttributes: attrs,
-        summary: `market session ${date} (scheduled)`,
-      };
-    case 'maintenance':
-      return {
-        ...common,
-        workflowId: workflowIds.maintenance(date),
-        args: [{ ...input, businessDate: date, asOf }],
-        searchAttributes: attrs,
-        summary: `weekly maintenance ${date} (scheduled)`,
-      };
-  }
+  const spec = JOBS[job];
+  const { id, label } = spec.name(date, at);
+  return {
+    workflowType: spec.workflowType,
+    taskQueue,
+    workflowId: id,
+    args: [{ ...input, ...spec.input(date, at.toISOString()) }],
+    searchAttributes: [
+      { key: SA.pipeline, value: job },
+      { key: SA.businessDate, value: date },
+    ],
+    summary: `${label} (scheduled)`,
+  };
 }
 
 const act = proxyActivities<RunActivities>({
