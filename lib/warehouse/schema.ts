@@ -232,7 +232,8 @@ export const MODEL_RUNS: TableDef = {
   key: ['RUN_ID', 'MODEL_NAME'],
 };
 
-export const ALL_TABLES: TableDef[] = [
+/** What the loaders and the stream sinks write: the data, the file manifest and the quarantine. */
+export const DATA_TABLES: TableDef[] = [
   TBL_STOCK_PRICE,
   STREAM_BARS,
   TBL_COMPANY,
@@ -242,6 +243,10 @@ export const ALL_TABLES: TableDef[] = [
   TBL_MARKET_STAT,
   LOADED_FILES,
   QUARANTINE,
+];
+
+export const ALL_TABLES: TableDef[] = [
+  ...DATA_TABLES,
   QUALITY_RESULTS,
   RUN_LOG,
   TEST_RESULTS,

@@ -9,32 +9,12 @@ import { createInterface } from 'node:readline';
 import type { ObjectStore } from '../../lib/lake/types.js';
 import { loadProject } from '../../lib/transforms/project.js';
 import { openDuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
-import {
-  LOADED_FILES,
-  QUARANTINE,
-  STREAM_BARS,
-  TBL_COMPANY,
-  TBL_FINANCIAL,
-  TBL_INDEX,
-  TBL_INDEX_MEMBERSHIP,
-  TBL_MARKET_STAT,
-  TBL_STOCK_PRICE,
-} from '../../lib/warehouse/schema.js';
+import { DATA_TABLES } from '../../lib/warehouse/schema.js';
 import { PROJECT_ROOT } from '../devstack/profile.js';
 import type { KeyedRow, Snapshot } from './compare.js';
 
 /** The loaders' tables (natural keys from the schema). */
-const PIPELINE_TABLES = [
-  TBL_STOCK_PRICE,
-  STREAM_BARS,
-  TBL_COMPANY,
-  TBL_INDEX,
-  TBL_INDEX_MEMBERSHIP,
-  TBL_FINANCIAL,
-  TBL_MARKET_STAT,
-  LOADED_FILES,
-  QUARANTINE,
-];
+const PIPELINE_TABLES = DATA_TABLES;
 
 /**
  * Columns that legitimately differ between two correct runs of the same input: run IDs, load and
