@@ -29,6 +29,8 @@ beforeAll(async () => {
     S3_BUCKET: `egx-batch-${randomUUID().slice(0, 8)}`,
     DUCKDB_PATH: join(dir, 'egx.duckdb'),
     ARTIFACTS_DIR: join(dir, 'artifacts'),
+    // Run IDs of this run's own: the server keeps the days earlier test runs completed.
+    TEMPORAL_ID_PREFIX: `batch-it-${randomUUID().slice(0, 8)}-`,
   });
   store = await openObjectStore(config);
   await store.put('batch/prices/COMI.csv', fixture('ar_export.csv'));
@@ -90,7 +92,8 @@ describe('daily batch on the dev server, the S3 server and DuckDB', () => {
       'duplicate date 2026-01-12 (also on line 3)',
     ]);
 
-    const again = await runDailyBatch(config, { date: '2026-01-14', taskQueue });
+    // The same day again (a completed day runs again only when asked).
+    const again = await runDailyBatch(config, { date: '2026-01-14', taskQueue, rerun: true });
     expect(again.files).toMatchObject({ loaded: 0, unchanged: 4, rowsLoaded: 0 });
     expect(await count('SELECT COUNT(*) AS N FROM OPERATIONAL.TBL_STOCK_PRICE')).toBe(5);
 
@@ -99,7 +102,7 @@ describe('daily batch on the dev server, the S3 server and DuckDB', () => {
       fixture('yahoo_download.csv').toString().replace('82.1,81.0', '83.5,81.0') +
         '2024-06-24,83.5,84,83,83.9,83.9,500\n',
     );
-    const changed = await runDailyBatch(config, { date: '2026-01-14', taskQueue });
+    const changed = await runDailyBatch(config, { date: '2026-01-14', taskQueue, rerun: true });
     expect(changed.files).toMatchObject({ loaded: 1, unchanged: 3, rowsLoaded: 3 });
     expect(await count('SELECT COUNT(*) AS N FROM OPERATIONAL.TBL_STOCK_PRICE')).toBe(6);
     expect(
@@ -112,7 +115,7 @@ describe('daily batch on the dev server, the S3 server and DuckDB', () => {
 
   test('a stale warehouse fails the run with the gate check named', async () => {
     await expect(runDailyBatch(config, { date: '2026-11-22', taskQueue })).rejects.toThrow(
-      /daily-batch 2026-11-22 failed \(QualityGateFailed\): data-quality gate failed: recent_data_present: newest price on or before 2026-11-22 is 2026-01-13, more than 5 trading days old/,
+      /daily-batch 2026-11-22 failed:\n {2}workflow failed\n {4}└ QualityGateFailed: data-quality gate failed: recent_data_present: newest price on or before 2026-11-22 is 2026-01-13, more than 5 trading days old/,
     );
   });
 });
