@@ -29,6 +29,8 @@ export function routeKafkaLogs(to: LogSink, level: LogLevel = 'INFO'): void {
 // if they last, the caller's own call fails and says so.
 const TRANSIENT =
   /coordinator is (not available|loading)|not the coordinator|leader(ship)? (not available|election)|no leader|does not host this topic-partition|rebalanc|not aware of this member/i;
+// Notices about the client itself, not about the data or the broker (v2's new default partitioner).
+const NOTICE = /switched default partitioner/i;
 
 /**
  * The project's level for one of the Kafka client's entries: its errors are mostly retried inside
@@ -37,7 +39,9 @@ const TRANSIENT =
  */
 export function kafkaLogLevel(level: logLevel, message: string, error?: unknown): LogLevel {
   if (level === logLevel.ERROR || level === logLevel.WARN)
-    return TRANSIENT.test(`${message} ${typeof error === 'string' ? error : ''}`) ? 'DEBUG' : 'WARN';
+    return TRANSIENT.test(`${message} ${typeof error === 'string' ? error : ''}`) || NOTICE.test(message)
+      ? 'DEBUG'
+      : 'WARN';
   return level === logLevel.INFO ? 'DEBUG' : 'TRACE';
 }
 

@@ -156,5 +156,12 @@ describe("the Kafka client's lines", () => {
       ['WARN', 'kafka: Connection error: connect ECONNREFUSED 127.0.0.1:1', { broker: '127.0.0.1:1' }],
     ]);
     expect(kafkaLogLevel(logLevel.INFO, 'Starting')).toBe('DEBUG');
+    // The client's own upgrade notice, printed when a producer is created without a partitioner.
+    expect(
+      kafkaLogLevel(
+        logLevel.WARN,
+        'KafkaJS v2.0.0 switched default partitioner. To retain the same partitioning behavior as in previous versions, create the producer with the option "createPartitioner: Partitioners.LegacyPartitioner".',
+      ),
+    ).toBe('DEBUG');
   });
 });
