@@ -81,6 +81,8 @@ beforeAll(async () => {
     EGX_SYMBOLS: 'COMI,ETEL',
     METRICS_BIND: `127.0.0.1:${port}`,
     LOG_FORMAT: 'json',
+    // Run IDs of this run's own: the server keeps the days earlier test runs completed.
+    TEMPORAL_ID_PREFIX: `metrics-it-${randomUUID().slice(0, 8)}-`,
   };
   config = loadConfig(env);
   child = spawn(
@@ -216,6 +218,9 @@ test('the worker serves the SDK metrics and the pipeline metrics with the values
   for (const n of ruleMetrics) expect(served, `alerts.yml asks for ${n}`).toContain(n);
 
   // Logs: one JSON object a line; the alert's line names its workflow and activity; no secret.
+  // Lines reach this process a moment after they happen (the runtime orders them, then the pipe).
+  for (const until = Date.now() + 10_000; !logs.includes('"msg":"alert') && Date.now() < until;)
+    await new Promise((r) => setTimeout(r, 200));
   const lines = logs.split('\n').filter((l) => l.startsWith('{'));
   expect(lines.length).toBeGreaterThan(5);
   const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
