@@ -71,9 +71,13 @@ export async function firstRun(
   }
 
   log('[daily-batch] running one now (load → quality gate → transforms)…');
+  // The day may have run already against another warehouse (the Temporal server keeps its runs
+  // between starts; a fresh clone starts with an empty DuckDB file): then it runs again here.
+  const [loaded] = await deps.warehouse.query<{ N: number }>('SELECT COUNT(*) AS N FROM META.LOADED_FILES');
   try {
     const out = await runDailyBatch(config, {
       date: cairoClock(now).date,
+      rerun: Number(loaded?.N ?? 0) === 0,
       taskQueue: opts.taskQueue,
       onStarted: (id, url, outcome) =>
         log(

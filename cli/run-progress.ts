@@ -130,7 +130,9 @@ export function formatBatchProgress(v: BatchRunView): string {
     v.running.reduce((s, p) => s + p.rowsQuarantined, 0);
   const files = `files ${v.results.length}/${v.listed ?? '?'}, rows ${n(rows)} loaded, ${n(quarantined)} quarantined`;
   if (v.step === 'loading') {
-    const now = v.running.map((p) => `${p.key.split('/').pop()}: ${n(p.rowsRead)} rows`).join(', ');
+    const now = v.running
+      .map((p) => `${p.key.split('/').pop()}${p.rowsRead ? `: ${n(p.rowsRead)} rows` : ''}`)
+      .join(', ');
     return `loading: ${files}${now ? ` (${now})` : ''}`;
   }
   if (v.step === 'transforms')

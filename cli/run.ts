@@ -83,7 +83,13 @@ export function unreadableFiles(
   o: DailyBatchOutput & { fileResults?: FileLoadResult[] },
 ): { key: string; error: string }[] {
   const reported = (o.files as { unreadableFiles?: { key: string; error: string }[] }).unreadableFiles;
-  return reported ?? (o.fileResults ?? []).flatMap((r) => (r.error ? [{ key: r.key, error: r.error }] : []));
+  const listed =
+    reported ?? (o.fileResults ?? []).flatMap((r) => (r.error ? [{ key: r.key, error: r.error }] : []));
+  // Some reasons start with the key themselves.
+  return listed.map((f) => ({
+    ...f,
+    error: f.error.startsWith(`${f.key}: `) ? f.error.slice(f.key.length + 2) : f.error,
+  }));
 }
 
 export function formatDailyBatch(o: DailyBatchOutput & { fileResults?: FileLoadResult[] }): string {

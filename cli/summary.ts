@@ -10,6 +10,11 @@ export interface Mover {
 
 /** The latest trading day's biggest gainers and losers, from the gold layer. */
 export async function topMovers(warehouse: Warehouse): Promise<Mover[]> {
+  const [view] = await warehouse.query<{ N: number }>(
+    "SELECT COUNT(*) AS N FROM information_schema.tables WHERE UPPER(table_schema) = 'GOLD' AND UPPER(table_name) = 'VW_TOP_GAINERS_LOSERS'",
+  );
+  // Not built yet in this warehouse: no movers.
+  if (!Number(view?.N)) return [];
   const rows = await warehouse.query<{
     MOVER_TYPE: Mover['type'];
     SYMBOL: string;

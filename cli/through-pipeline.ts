@@ -92,8 +92,9 @@ export async function directOrThroughPipeline<T>(opts: {
     if (stackEnv) {
       process.loadEnvFile(stackEnv);
       config = loadConfig();
+      const shown = relative(process.cwd(), stackEnv);
       opts.log(
-        `${opts.command}: using the local stack's settings from ${relative(process.cwd(), stackEnv) || stackEnv}`,
+        `${opts.command}: using the local stack's settings from ${shown.startsWith('..') ? stackEnv : shown}`,
       );
     }
     const problem = await pipelineProblem(config, opts.taskQueue ?? TASK_QUEUES.pipeline);

@@ -29,6 +29,11 @@ export function routeKafkaLogs(to: LogSink, level: LogLevel = 'INFO'): void {
 // if they last, the caller's own call fails and says so.
 const TRANSIENT =
   /coordinator is (not available|loading)|not the coordinator|leader(ship)? (not available|election)|no leader|does not host this topic-partition|rebalanc|not aware of this member/i;
+// Notices about the client itself, not about the data or the broker (v2's new default partitioner).
+const NOTICE = /switched default partitioner/i;
+// Our own batch handler's error and the consumer's crash on it: the consuming activity fails with
+// the same error and logs that once, as its retry line.
+const SURFACED = /^Error when calling each(Batch|Message)|^Crash: /;
 
 /**
  * The project's level for one of the Kafka client's entries: its errors are mostly retried inside
@@ -37,7 +42,11 @@ const TRANSIENT =
  */
 export function kafkaLogLevel(level: logLevel, message: string, error?: unknown): LogLevel {
   if (level === logLevel.ERROR || level === logLevel.WARN)
-    return TRANSIENT.test(`${message} ${typeof error === 'string' ? error : ''}`) ? 'DEBUG' : 'WARN';
+    return TRANSIENT.test(`${message} ${typeof error === 'string' ? error : ''}`) ||
+      NOTICE.test(message) ||
+      SURFACED.test(message)
+      ? 'DEBUG'
+      : 'WARN';
   return level === logLevel.INFO ? 'DEBUG' : 'TRACE';
 }
 
@@ -46,6 +55,8 @@ const logCreator = () => (entry: KafkaLogEntry) => {
   const { message, ...rest }: Record<string, unknown> & { message: string } = entry.log;
   delete rest.timestamp;
   delete rest.logger;
+  // One line per entry: the stack is kafkajs' own, the message says what failed.
+  delete rest.stack;
   sink(
     kafkaLogLevel(entry.level, message, rest.error),
     `kafka${entry.namespace ? ` ${entry.namespace}` : ''}: ${message}`,

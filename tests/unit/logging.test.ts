@@ -141,6 +141,16 @@ describe("the Kafka client's lines", () => {
     });
     log.error('Connection error: connect ECONNREFUSED 127.0.0.1:1', { broker: '127.0.0.1:1' });
     log.info('Starting', { groupId: 'egx-sinks' });
+    // The sinks' write failed: kafkajs retries the batch, then the consumer crashes and the consuming
+    // activity fails with the error (its own retry line says so); kafkajs' stack is dropped.
+    log.error('Error when calling eachBatch', {
+      topic: 'egx_market_data',
+      error: 'connect ECONNREFUSED 127.0.0.1:7070',
+      stack: 'Error: connect ECONNREFUSED\n    at TCPConnectWrap.afterConnect',
+    });
+    log.error('Crash: KafkaJSNumberOfRetriesExceeded: connect ECONNREFUSED 127.0.0.1:7070', {
+      groupId: 'egx-sinks',
+    });
     expect(lines).toEqual([
       [
         'DEBUG',
@@ -154,7 +164,24 @@ describe("the Kafka client's lines", () => {
         },
       ],
       ['WARN', 'kafka: Connection error: connect ECONNREFUSED 127.0.0.1:1', { broker: '127.0.0.1:1' }],
+      [
+        'DEBUG',
+        'kafka: Error when calling eachBatch',
+        { topic: 'egx_market_data', error: 'connect ECONNREFUSED 127.0.0.1:7070' },
+      ],
+      [
+        'DEBUG',
+        'kafka: Crash: KafkaJSNumberOfRetriesExceeded: connect ECONNREFUSED 127.0.0.1:7070',
+        { groupId: 'egx-sinks' },
+      ],
     ]);
     expect(kafkaLogLevel(logLevel.INFO, 'Starting')).toBe('DEBUG');
+    // The client's own upgrade notice, printed when a producer is created without a partitioner.
+    expect(
+      kafkaLogLevel(
+        logLevel.WARN,
+        'KafkaJS v2.0.0 switched default partitioner. To retain the same partitioning behavior as in previous versions, create the producer with the option "createPartitioner: Partitioners.LegacyPartitioner".',
+      ),
+    ).toBe('DEBUG');
   });
 });
