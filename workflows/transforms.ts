@@ -22,6 +22,8 @@ export interface TransformsInput {
   maxParallel?: number;
   /** Rebuild incremental models from all their input. */
   fullRefresh?: boolean;
+  /** `test`: test the published models without building; `docs`: only write the docs (default `run`: build, test, docs). */
+  action?: 'run' | 'test' | 'docs';
   /** The instant the streamed-data freshness check looks back from (default: the schedule's time; unset = not checked). */
   asOf?: string;
 }
@@ -86,15 +88,30 @@ async function buildAndTest(
     setCurrentDetails(
       `transforms ${businessDate}: ${step}\n\nmodels built ${progress.built}/${models.length}, tested ${progress.tested}/${models.length}`,
     );
+  const action = input.action ?? 'run';
+  if (action === 'docs') {
+    show('docs');
+    return {
+      businessDate,
+      built: [],
+      tests: { passed: 0, warned: 0, failed: 0 },
+      warnings: [],
+      docs: await act.generateTransformDocs(),
+      streaming,
+    };
+  }
   show('building models');
-  const built = await inDependencyOrder(models, limit, async (m) => {
-    const r = await act.buildTransformModel.executeWithOptions({ summary: `build ${m.name}` }, [
-      { model: m.name, runId, businessDate, fullRefresh: input.fullRefresh },
-    ]);
-    progress.built++;
-    show('building models');
-    return r;
-  });
+  const built =
+    action === 'test'
+      ? []
+      : await inDependencyOrder(models, limit, async (m) => {
+          const r = await act.buildTransformModel.executeWithOptions({ summary: `build ${m.name}` }, [
+            { model: m.name, runId, businessDate, fullRefresh: input.fullRefresh },
+          ]);
+          progress.built++;
+          show('building models');
+          return r;
+        });
   show('testing models');
   const results: TestResult[] = (
     await pooled(models, limit, async (m) => {

@@ -163,3 +163,30 @@ describe('transformsWorkflow', () => {
     expect(out.warnings).toEqual(['streaming: no streamed bar arrived']);
   });
 });
+
+describe('transformsWorkflow actions', () => {
+  test('test tests the published models without building them; docs only writes the docs', async () => {
+    const tested = activities();
+    const out = await runWorkflow<typeof transformsWorkflow>(
+      ctx,
+      'transformsWorkflow',
+      [{ businessDate: '2026-01-14', action: 'test' }],
+      tested,
+    );
+    expect(tested.buildTransformModel).not.toHaveBeenCalled();
+    expect(tested.testTransformModel).toHaveBeenCalledTimes(plan.length);
+    expect(out).toMatchObject({ built: [], tests: { passed: plan.length } });
+
+    const docs = activities();
+    const written = await runWorkflow<typeof transformsWorkflow>(
+      ctx,
+      'transformsWorkflow',
+      [{ businessDate: '2026-01-14', action: 'docs' }],
+      docs,
+    );
+    expect(docs.buildTransformModel).not.toHaveBeenCalled();
+    expect(docs.testTransformModel).not.toHaveBeenCalled();
+    expect(docs.generateTransformDocs).toHaveBeenCalledTimes(1);
+    expect(written.docs.keys).toContain('docs/index.html');
+  });
+});
