@@ -98,8 +98,7 @@ describe('indicators', () => {
     expectTaLib(incremental);
 
     // A vendor corrects BANK's close of its 801st session: that day and every later one are rebuilt,
-    // and the averages restart 730 days before it (about 520 sessions), far enough to give what a
-    // full refresh gives.
+    // and the averages restart 500 sessions before it, far enough to give what a full refresh gives.
     const bank = bars.filter((b) => b.symbol === 'BANK');
     const corrected = bank[800]!;
     await wh.upsert(TBL_STOCK_PRICE, PRICE_COLUMNS, [
