@@ -31,10 +31,21 @@ export async function talibPython(): Promise<string> {
  * Writes TA-Lib's values for the closes in `closesCsv` (columns symbol, trade_date, close_price) to
  * `outCsv`: one row per input row with rsi_14, macd_12_26, macd_signal_9, macd_histogram, ma_7, ma_30,
  * ma_50, ma_200, bb_upper_20, bb_middle_20, bb_lower_20 and ma_cross_signal; empty where TA-Lib has none.
- * Floats exactly, or to `digits` significant digits.
+ * Floats exactly, or to `digits` significant digits; with `exactBands`, also bb_upper_20_exact and
+ * bb_lower_20_exact from a two-pass standard deviation (TA-Lib's is off in windows of equal closes).
  */
-export async function talibReference(closesCsv: string, outCsv: string, digits?: number): Promise<void> {
-  const args = [SCRIPT, closesCsv, outCsv, ...(digits ? [String(digits)] : [])];
+export async function talibReference(
+  closesCsv: string,
+  outCsv: string,
+  opts: { digits?: number; exactBands?: boolean } = {},
+): Promise<void> {
+  const args = [
+    SCRIPT,
+    closesCsv,
+    outCsv,
+    ...(opts.digits ? ['--digits', String(opts.digits)] : []),
+    ...(opts.exactBands ? ['--exact-bands'] : []),
+  ];
   execFileSync(await talibPython(), args, { stdio: 'inherit' });
 }
 

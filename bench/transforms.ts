@@ -1,10 +1,11 @@
 /**
  * Transforms benchmark: 1,000,000 daily bars (250 symbols × 4,000 days) in a fresh DuckDB file;
  * times a full rebuild of every model plus every data test, then an incremental run after one new
- * day per symbol. In the same run, dbt-core + dbt-duckdb (installed from PyPI into
- * .devstack/bench-dbt) builds the same models from the same SQL on a copy of the same data.
- * Last line: one JSON object.
- *   npm run bench:transforms [-- --symbols 250 --days 4000 --no-dbt]
+ * day per symbol. On a copy of the same data, the same models' SQL runs directly in one DuckDB
+ * connection with no runner (`bare_sql_seconds`, the limit; `overhead_ratio` is our full build ÷
+ * that). In the same run, dbt-core + dbt-duckdb (installed from PyPI into .devstack/bench-dbt)
+ * builds the same models from the same SQL on another copy. Last line: one JSON object.
+ *   npm run bench:transforms [-- --symbols 250 --days 4000 --no-dbt --transforms <dir>]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
@@ -19,9 +20,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { buildModel, testModel, type TestResult } from '../lib/transforms/build.js';
-import { loadProject, planRun, type Project } from '../lib/transforms/project.js';
-import { openDuckDbWarehouse, type DuckDbWarehouse } from '../lib/warehouse/duckdb.js';
+import { loadProject, planRun, relationOf, renderSql, type Project } from '../lib/transforms/project.js';
+import { defaultDuckDbThreads, openDuckDbWarehouse, type DuckDbWarehouse } from '../lib/warehouse/duckdb.js';
 import {
   bootstrapWarehouse,
   TBL_COMPANY,
@@ -36,13 +38,15 @@ const { values } = parseArgs({
     symbols: { type: 'string', default: '250' },
     days: { type: 'string', default: '4000' },
     'no-dbt': { type: 'boolean' },
+    /** Another transforms folder (for example an older version's), to compare. */
+    transforms: { type: 'string', default: join(PROJECT_ROOT, 'transforms') },
   },
 });
 const symbols = Number(values.symbols);
 const days = Number(values.days);
 const dir = mkdtempSync(join(tmpdir(), 'egx-bench-transforms-'));
 const dbFile = join(dir, 'bench.duckdb');
-const transformsDir = join(PROJECT_ROOT, 'transforms');
+const transformsDir = values.transforms;
 const day = (d: number) => new Date(Date.UTC(2010, 0, 1 + d)).toISOString().slice(0, 10);
 const sym = (s: number) => `S${String(s).padStart(4, '0')}`;
 const cols = [
@@ -106,6 +110,7 @@ for (let s = 0; s < symbols; s++)
 console.log(`generated ${symbols * days} bars in ${((performance.now() - tg) / 1000).toFixed(1)} s`);
 await wh.execute('CHECKPOINT');
 copyFileSync(dbFile, join(dir, 'dbt.duckdb'));
+copyFileSync(dbFile, join(dir, 'bare.duckdb'));
 
 const project = await loadProject(transformsDir);
 const businessDate = day(days);
@@ -129,6 +134,11 @@ const slowestInc = await wh.query<{ MODEL_NAME: string; SECONDS: number }>(
 console.log(`  slowest: ${slowestInc.map((m) => `${m.MODEL_NAME} ${m.SECONDS.toFixed(2)} s`).join(', ')}`);
 await wh.close();
 
+const bareSeconds = await runBare(project);
+console.log(
+  `bare SQL (each model's statement in one connection, no runner): ${bareSeconds.toFixed(2)} s; our full build ÷ bare: ${(full.buildSeconds / bareSeconds).toFixed(2)}`,
+);
+
 let dbtSeconds: number | null = null;
 if (!values['no-dbt']) dbtSeconds = runDbt(project);
 rmSync(dir, { recursive: true, force: true });
@@ -138,10 +148,39 @@ console.log(
     full_seconds: Number(full.seconds.toFixed(2)),
     incremental_seconds: Number(inc.seconds.toFixed(2)),
     tests: full.tests,
+    bare_sql_seconds: Number(bareSeconds.toFixed(2)),
+    overhead_ratio: Number((full.buildSeconds / bareSeconds).toFixed(2)),
     dbt_full_seconds: dbtSeconds === null ? null : Number(dbtSeconds.toFixed(2)),
     speedup_vs_dbt: dbtSeconds === null ? null : Number((dbtSeconds / full.buildSeconds).toFixed(2)),
   }),
 );
+
+/**
+ * The limit for a full build: every model's SQL, as the runner renders it for a full build, run as
+ * one CREATE statement each (views as views), in dependency order on one connection to a copy of
+ * the data; no write-audit-publish, no tests, no bookkeeping.
+ */
+async function runBare(p: Project): Promise<number> {
+  const instance = await DuckDBInstance.create(join(dir, 'bare.duckdb'), {
+    threads: String(defaultDuckDbThreads()),
+    allocator_flush_threshold: '16MB',
+    allocator_bulk_deallocation_flush_threshold: '16MB',
+  });
+  const conn = await instance.connect();
+  try {
+    const t0 = performance.now();
+    for (const schema of new Set(planRun(p).map((m) => m.schema)))
+      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    for (const m of planRun(p)) {
+      const kind = m.materialized === 'view' ? 'VIEW' : 'TABLE';
+      await conn.run(`CREATE OR REPLACE ${kind} ${relationOf(m)} AS ${renderSql(p, m)}`);
+    }
+    return (performance.now() - t0) / 1000;
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
 
 /** dbt-core + dbt-duckdb building the same SQL (refs and sources are dbt's own syntax) on a copy of the data. */
 function runDbt(p: Project): number {

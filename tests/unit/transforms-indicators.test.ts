@@ -98,8 +98,7 @@ describe('indicators', () => {
     expectTaLib(incremental);
 
     // A vendor corrects BANK's close of its 801st session: that day and every later one are rebuilt,
-    // and the averages restart 730 days before it (about 520 sessions), far enough to give what a
-    // full refresh gives.
+    // and the averages restart 500 sessions before it, far enough to give what a full refresh gives.
     const bank = bars.filter((b) => b.symbol === 'BANK');
     const corrected = bank[800]!;
     await wh.upsert(TBL_STOCK_PRICE, PRICE_COLUMNS, [
@@ -136,5 +135,50 @@ describe('indicators', () => {
     expect(
       Math.abs((at(afterFix).MACD_12_26 as number) - (at(incremental).MACD_12_26 as number)),
     ).toBeGreaterThan(0.1);
+  });
+
+  test('a symbol suspended for long keeps its RSI, also when an incremental run rebuilds days of the suspension', async () => {
+    // 300 sessions of moves, 380 at one close (suspended), then a session with a move.
+    let x = 7;
+    const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const closes: number[] = [];
+    for (let i = 0; i < 681; i++) {
+      const prev = closes[i - 1] ?? 20;
+      closes.push(i < 300 || i === 680 ? Math.round(prev * (1 + (rnd() - 0.5) * 0.06) * 100) / 100 : prev);
+    }
+    const day = (i: number) => new Date(Date.UTC(2022, 0, 2 + i)).toISOString().slice(0, 10);
+    const row = (i: number, at: Date) => [
+      'SUSP',
+      day(i),
+      'ohlcv',
+      closes[i]!,
+      closes[i]!,
+      closes[i]!,
+      closes[i]!,
+      1000,
+      at,
+    ];
+    await wh.upsert(
+      TBL_STOCK_PRICE,
+      PRICE_COLUMNS,
+      closes.map((_, i) => row(i, new Date('2025-07-31T00:00:00Z'))),
+    );
+    await build();
+    // The vendor re-issues the bar of session 650: sessions 650 to 680 are rebuilt. Its last 500
+    // bars hold only 150 moves, too few to restart RSI from: it reads all of them.
+    await wh.upsert(TBL_STOCK_PRICE, PRICE_COLUMNS, [row(650, new Date())]);
+    expect((await build()).rows).toBe(31);
+    const rsi = async () =>
+      (
+        await wh.query<{ RSI_14: number }>(
+          'SELECT rsi_14 FROM GOLD.gold_fct_stock_daily_prices ORDER BY trade_date',
+        )
+      ).map((r) => r.RSI_14);
+    const incremental = await rsi();
+    await build(true);
+    const full = await rsi();
+    // Through the suspension RSI stays where the last move left it (gains and losses decay alike).
+    for (let i = 300; i < 680; i++) expect(full[i]).toBeCloseTo(full[299]!, 9);
+    for (let i = 650; i <= 680; i++) expect(Math.abs(incremental[i]! - full[i]!)).toBeLessThan(1e-9);
   });
 });

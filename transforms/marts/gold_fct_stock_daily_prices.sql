@@ -1,29 +1,56 @@
 -- One row per symbol and trading day with change, range, moving averages, RSI, Bollinger Bands,
 -- MACD and signals, defined as TA-Lib computes them. Windows count trading days (rows), not
 -- calendar days, and an indicator is null until it has its first value.
-with prices as (
+
+-- An incremental build rebuilds the days from the first changed one on. It reads them and, before
+-- them, the last 500 bars of each symbol: enough for MA200, and for the recursive averages' restart
+-- to weigh less than 1e-13 (see below). A symbol whose close has not moved in its last 100 bars
+-- (suspended) reads its whole history instead: RSI keeps the value it had before, which the
+-- restart would not know. A full build reads every bar.
+with recent as (
     select
         symbol,
         trade_date,
-        data_source,
-        open_price,
-        high_price,
-        low_price,
         close_price,
-        volume,
-        loaded_at,
-        lag(close_price) over (partition by symbol order by trade_date) as prev_close,
-        row_number() over (partition by symbol order by trade_date) - 1 as rn,
-        avg(close_price) over (partition by symbol order by trade_date rows between 6 preceding and current row) as avg_7,
-        avg(close_price) over (partition by symbol order by trade_date rows between 29 preceding and current row) as avg_30,
-        avg(close_price) over (partition by symbol order by trade_date rows between 49 preceding and current row) as avg_50,
-        avg(close_price) over (partition by symbol order by trade_date rows between 199 preceding and current row) as avg_200,
-        -- Bollinger Bands(20, 2 sigma): population standard deviation, as TA-Lib's BBANDS
-        avg(close_price) over (partition by symbol order by trade_date rows between 19 preceding and current row) as avg_20,
-        stddev_pop(close_price) over (partition by symbol order by trade_date rows between 19 preceding and current row) as sigma_20,
-        avg(volume) over (partition by symbol order by trade_date rows between 6 preceding and current row) as avg_volume_7
+        row_number() over (partition by symbol order by trade_date desc) as age
     from {{ ref('stg_stock_prices_unified') }}
-    where {{ incremental_input('trade_date') }}
+    where not ({{ incremental_input('trade_date') }})
+),
+
+earlier as (
+    select
+        symbol,
+        min(trade_date) as read_from,
+        min(case when age <= 100 then close_price end) = max(case when age <= 100 then close_price end) as suspended
+    from recent
+    where age <= 500
+    group by symbol
+),
+
+prices as (
+    select
+        p.symbol,
+        p.trade_date,
+        p.data_source,
+        p.open_price,
+        p.high_price,
+        p.low_price,
+        p.close_price,
+        p.volume,
+        p.loaded_at,
+        lag(p.close_price) over (partition by p.symbol order by p.trade_date) as prev_close,
+        row_number() over (partition by p.symbol order by p.trade_date) - 1 as rn,
+        avg(p.close_price) over (partition by p.symbol order by p.trade_date rows between 6 preceding and current row) as avg_7,
+        avg(p.close_price) over (partition by p.symbol order by p.trade_date rows between 29 preceding and current row) as avg_30,
+        avg(p.close_price) over (partition by p.symbol order by p.trade_date rows between 49 preceding and current row) as avg_50,
+        avg(p.close_price) over (partition by p.symbol order by p.trade_date rows between 199 preceding and current row) as avg_200,
+        -- Bollinger Bands(20, 2 sigma): population standard deviation, as TA-Lib's BBANDS
+        avg(p.close_price) over (partition by p.symbol order by p.trade_date rows between 19 preceding and current row) as avg_20,
+        stddev_pop(p.close_price) over (partition by p.symbol order by p.trade_date rows between 19 preceding and current row) as sigma_20,
+        avg(p.volume) over (partition by p.symbol order by p.trade_date rows between 6 preceding and current row) as avg_volume_7
+    from {{ ref('stg_stock_prices_unified') }} p
+    left join earlier e on e.symbol = p.symbol
+    where {{ incremental_input('trade_date') }} or p.trade_date >= e.read_from or e.suspended
 ),
 
 -- The recursive averages, y(t) = alpha * x(t) + beta * y(t - 1) from a seed on day s (days count
@@ -155,7 +182,8 @@ indicators as (
             when rn < 14 then null
             -- no move at all within the averages' memory: 0, as TA-Lib gives
             when avg_gain + avg_loss < 1e-14 then 0
-            else 100 * avg_gain / (avg_gain + avg_loss)
+            -- gain / (gain + loss) first, as TA-Lib: 100 exactly when nothing was lost
+            else 100 * (avg_gain / (avg_gain + avg_loss))
         end as rsi_14,
         case when rn >= 33 then macd_line end as macd_12_26,
         case when rn >= 33 then power(0.8, least(rn - 33, 2000)) * s.signal_start + 0.2 * macd_decayed end as macd_signal_9
