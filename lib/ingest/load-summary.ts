@@ -52,7 +52,12 @@ export function formatSummary(s: LoadSummary): string {
     ...Object.entries(s.quarantinedByReason)
       .sort((a, b) => b[1] - a[1])
       .map(([reason, n]) => `  ${String(n).padStart(7)}  ${reason}`),
-    ...s.failedFiles.map((f) => `not loaded: ${f.key}: ${f.error}`),
+    ...s.failedFiles.map((f) => `not loaded: ${f.key}: ${withoutKey(f.key, f.error)}`),
   ];
   return lines.join('\n');
+}
+
+/** An error that already starts with its file's key, without it (the line names the key once). */
+function withoutKey(key: string, error: string): string {
+  return error.startsWith(`${key}: `) ? error.slice(key.length + 2) : error;
 }
