@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { loadProject, ModelDefinitionError, type Model, type Project } from '../../lib/transforms/project.js';
 import { compileTests } from '../../lib/transforms/tests.js';
 import { isSqlIdentifier, sqlIdentifier, SqlIdentifierInvalidError } from '../../lib/warehouse/sql.js';
@@ -33,9 +33,13 @@ describe('SQL identifiers', () => {
   });
 });
 
+const projectDirs: string[] = [];
+afterAll(() => projectDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 /** A one-model project in a temporary folder: `staging/<name>.sql` and its yml. */
 function project(name: string, yml: string, sql = 'select 1 as sector_id'): string {
   const dir = mkdtempSync(join(tmpdir(), 'egx-project-'));
+  projectDirs.push(dir);
   mkdirSync(join(dir, 'staging'));
   writeFileSync(join(dir, 'staging', `${name}.sql`), sql);
   writeFileSync(join(dir, 'staging', `${name}.yml`), yml);
