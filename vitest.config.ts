@@ -6,7 +6,15 @@ const shared = { pool: 'forks' as const, testTimeout: 60_000, hookTimeout: 120_0
 export default defineConfig({
   test: {
     projects: [
-      { test: { ...shared, name: 'unit', include: ['tests/unit/**/*.test.ts'], testTimeout: 10_000 } },
+      {
+        test: {
+          ...shared,
+          name: 'unit',
+          include: ['tests/unit/**/*.test.ts'],
+          testTimeout: 10_000,
+          globalSetup: ['tests/support/global-setup-tmpdir.ts'],
+        },
+      },
       {
         // Committed histories replayed against the workflow code: no server.
         test: {
