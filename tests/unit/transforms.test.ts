@@ -386,12 +386,14 @@ describe('transforms', () => {
       { SYMBOL: 'BBB', SECTOR: 'Banks', TRADING_DAYS: 1 },
       { SYMBOL: 'CCC', SECTOR: 'Unknown', TRADING_DAYS: 0 },
     ]);
-    // Business date 16 days after the newest bar: the warn-level freshness test flags it.
+    // Business date 16 days after the newest bar: the warn-level freshness test flags it; and
+    // Yahoo's closes of AAA's first 3 days are far from the broker export's: the vendor test warns.
     const later = { ...opts, businessDate: '2024-02-20' };
     const results = (await Promise.all(planRun(project).map((m) => testModel(wh, project, m, later)))).flat();
     expect(results.filter((r) => r.status === 'fail')).toEqual([]);
-    expect(results.filter((r) => r.status === 'warn').map((r) => r.test)).toEqual([
-      'freshness(trade_date,7d)',
+    expect(results.filter((r) => r.status === 'warn').map((r) => [r.test, r.failingRows])).toEqual([
+      ['freshness(trade_date,7d)', 1],
+      ['vendor_closes_within_2_pct', 3],
     ]);
     const [stored] = await wh.query<{ N: number }>(
       "SELECT COUNT(*) AS N FROM META.TEST_RESULTS WHERE RUN_ID = 'test-run'",
