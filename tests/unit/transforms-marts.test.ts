@@ -140,11 +140,11 @@ function riskReference(symbol: string): RiskRow[] {
   const last = <T>(i: number, n: number, f: (k: number) => T | null): T[] | null => {
     if (i - n + 1 < 0) return null;
     const xs = [...Array(n).keys()].map((k) => f(i - n + 1 + k));
-    return xs.every((x) => x !== null) ? (xs as T[]) : null;
+    return xs.every((x) => x !== null) ? (xs) : null;
   };
   const pairStats = (i: number, n: number) => {
     const pairs = last(i, n, (k) =>
-      r[k]!.log !== null && r[k]!.index !== null ? [r[k]!.index!, r[k]!.log!] : null,
+      r[k]!.log !== null && r[k]!.index !== null ? [r[k]!.index, r[k]!.log] : null,
     );
     if (!pairs) return { beta: null, corr: null };
     const mx = mean(pairs.map((p) => p[0]!));
