@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { findDayAnomalies } from '../../lib/quality/anomalies.js';
 import { buildModel, testModel } from '../../lib/transforms/build.js';
 import { loadProject, planRun, type Project } from '../../lib/transforms/project.js';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
@@ -140,7 +141,7 @@ function riskReference(symbol: string): RiskRow[] {
   const last = <T>(i: number, n: number, f: (k: number) => T | null): T[] | null => {
     if (i - n + 1 < 0) return null;
     const xs = [...Array(n).keys()].map((k) => f(i - n + 1 + k));
-    return xs.every((x) => x !== null) ? (xs) : null;
+    return xs.every((x) => x !== null) ? xs : null;
   };
   const pairStats = (i: number, n: number) => {
     const pairs = last(i, n, (k) =>
@@ -385,6 +386,46 @@ describe('anomaly mart', () => {
       expect.arrayContaining([`AAA ${aaa[280]!.date} return`, `AAA ${aaa[290]!.date} volume`]),
     );
     expect(flagged.length).toBeLessThan(6);
+  });
+});
+
+describe("the daily batch's anomalies", () => {
+  test('names the tracked symbols’ anomalies on the newest trading day up to the business date, and says when there are none', async () => {
+    const aaa = unified('AAA');
+    const spike = aaa[290]!.date;
+    expect((await findDayAnomalies(wh, { businessDate: spike, symbols: ['AAA'] })).summary).toBe(
+      'no anomalies among tracked symbols (gold_fct_stock_anomalies is not built yet)',
+    );
+    await loadPrices(fixtureBars);
+    await buildAll();
+    const day = await findDayAnomalies(wh, { businessDate: spike, symbols: ['AAA', 'BBB'] });
+    const ref = anomalyReference('AAA')[290]!;
+    expect(day).toEqual({
+      tradeDate: spike,
+      anomalies: [
+        {
+          symbol: 'AAA',
+          kinds: ['volume'],
+          returnPct: expect.closeTo((aaa[290]!.close / aaa[289]!.close - 1) * 100, 9),
+          returnZscore: expect.closeTo(ref.z!, 9),
+          volumeRatio: expect.closeTo(ref.ratio!, 9),
+          summary: `AAA: volume ${ref.ratio!.toFixed(1)}x its 20-day median`,
+        },
+      ],
+      summary: `anomalies on ${spike}: AAA: volume ${ref.ratio!.toFixed(1)}x its 20-day median`,
+    });
+    // The business date after a weekend: the newest trading day before it; BBB alone has nothing that day.
+    const later = new Date(Date.parse(`${spike}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    expect((await findDayAnomalies(wh, { businessDate: later, symbols: ['AAA'] })).tradeDate).toBe(
+      aaa.find((b) => b.date <= later && b.date > spike)?.date ?? spike,
+    );
+    const jump = aaa[280]!.date;
+    const bbbOnly = await findDayAnomalies(wh, { businessDate: jump, symbols: ['BBB'] });
+    expect(bbbOnly.anomalies).toEqual([]);
+    expect(bbbOnly.summary).toMatch(/^no anomalies among tracked symbols on \d{4}-\d{2}-\d{2}$/);
+    expect((await findDayAnomalies(wh, { businessDate: jump, symbols: ['AAA'] })).summary).toMatch(
+      new RegExp(`^anomalies on ${jump}: AAA: return \\+12\\.0\\d% \\(z \\d+\\.\\d against 60 days\\)$`),
+    );
   });
 });
 
