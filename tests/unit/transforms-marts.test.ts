@@ -219,7 +219,7 @@ describe('risk mart', () => {
     await loadPrices(fixtureBars);
     await loadIndex();
     await buildAll();
-    for (const symbol of ['AAA', 'BBB', 'CCC']) {
+    for (const symbol of ['AAA', 'BBB', 'CCC', 'DDD']) {
       const rows = await wh.query<Record<string, unknown>>(
         `SELECT trade_date, volatility_20d, volatility_60d, var_95_1d, beta_60d, correlation_60d, beta_250d, correlation_250d, drawdown, max_drawdown FROM GOLD.gold_fct_stock_risk WHERE symbol = '${symbol}' ORDER BY trade_date`,
       );
@@ -252,43 +252,60 @@ describe('risk mart', () => {
     expect(riskReference('CCC').every((r) => r.var95 === null && r.vol60 === null)).toBe(true);
   });
 
-  test('an incremental run after new days and a corrected old bar equals a full refresh', async () => {
-    const cut = '2025-01-01';
-    await loadPrices(fixtureBars.filter((b) => b.date < cut));
-    await loadIndex();
-    await buildAll();
-    const corrected = fixtureBars.find(
-      (b) => b.symbol === 'AAA' && b.source === 'egx_ar_export' && b.date > '2024-09-01',
-    )!;
-    await loadPrices(
-      [...fixtureBars.filter((b) => b.date >= cut), { ...corrected, close: corrected.close * 1.1 }],
-      new Date('2025-01-02T00:00:00Z'),
-    );
+  test('incremental runs (new days with a corrected old bar, then new days long after the peak) equal a full refresh', async () => {
+    const session = (i: number) => unified('AAA')[i]!.date;
     const risk = project.models.get('gold_fct_stock_risk')!;
     const anomalies = project.models.get('gold_fct_stock_anomalies')!;
     const comparison = project.models.get('gold_fct_vendor_price_comparison')!;
-    await buildModel(wh, project, project.models.get('stg_stock_prices_unified')!, opts);
-    const rebuilt = await buildModel(wh, project, risk, opts);
-    await buildModel(wh, project, anomalies, opts);
-    await buildModel(wh, project, comparison, opts);
-    const [later] = await wh.query<{ N: number }>(
-      `SELECT COUNT(*) AS N FROM SILVER.stg_stock_prices_unified WHERE trade_date >= '${corrected.date}'`,
+    const incremental = async () => {
+      await buildModel(wh, project, project.models.get('stg_stock_prices_unified')!, opts);
+      const built = await buildModel(wh, project, risk, opts);
+      await buildModel(wh, project, anomalies, opts);
+      await buildModel(wh, project, comparison, opts);
+      return built.rows;
+    };
+    await loadPrices(fixtureBars.filter((b) => b.date < session(260)));
+    await loadIndex();
+    await buildAll();
+    // Sessions 260-289 arrive with a corrected bar of session 180: everything from there is rebuilt.
+    const corrected = unified('AAA')[180]!;
+    await loadPrices(
+      [
+        ...fixtureBars.filter((b) => b.date >= session(260) && b.date < session(290)),
+        { ...corrected, close: corrected.close * 1.1 },
+      ],
+      new Date('2025-01-02T00:00:00Z'),
     );
-    expect(rebuilt.rows).toBe(later!.N);
+    const [fromCorrected] = await wh.query<{ N: number }>(
+      `SELECT COUNT(*) AS N FROM OPERATIONAL.TBL_STOCK_PRICE WHERE data_source = 'egx_ar_export' AND trade_date >= '${corrected.date}'`,
+    );
+    expect(await incremental()).toBe(fromCorrected!.N);
+    // Sessions 290-299: the builds read 251 bars back (from session 39), while DDD's peak (session 5)
+    // and deepest drawdown (session 21) lie before them.
+    await loadPrices(
+      fixtureBars.filter((b) => b.date >= session(290)),
+      new Date('2025-01-03T00:00:00Z'),
+    );
+    expect(await incremental()).toBe(
+      fixtureBars.filter((b) => b.date >= session(290) && b.source === 'egx_ar_export').length,
+    );
     const read = (m: string) =>
       wh.query<Record<string, unknown>>(`SELECT * FROM GOLD.${m} ORDER BY symbol, trade_date`);
-    const incremental = [await read(risk.name), await read(anomalies.name), await read(comparison.name)];
+    const after = [await read(risk.name), await read(anomalies.name), await read(comparison.name)];
+    const ddd = after[0]!.filter((r) => r.SYMBOL === 'DDD').at(-1)!;
+    expect(ddd.MAX_DRAWDOWN).toBeCloseTo(Math.min(...riskReference('DDD').map((r) => r.drawdown)), 12);
+    expect(ddd.MAX_DRAWDOWN).toBeLessThan(-0.3);
     for (const m of [risk, anomalies, comparison])
       await buildModel(wh, project, m, { ...opts, fullRefresh: true });
     const full = [await read(risk.name), await read(anomalies.name), await read(comparison.name)];
-    expect(incremental[0]).toHaveLength(fixtureBars.filter((b) => b.source === 'egx_ar_export').length);
-    incremental.forEach((rows, t) => {
+    expect(after[0]).toHaveLength(fixtureBars.filter((b) => b.source === 'egx_ar_export').length);
+    after.forEach((rows, t) => {
       expect(rows).toHaveLength(full[t]!.length);
       rows.forEach((row, i) => {
         for (const [k, v] of Object.entries(row)) {
           const f = full[t]![i]![k];
           if (typeof v === 'number' && typeof f === 'number') expect(Math.abs(v - f), k).toBeLessThan(1e-12);
-          else expect(v, k).toEqual(f);
+          else expect(v, `${String(row.SYMBOL)} ${String(row.TRADE_DATE)} ${k}`).toEqual(f);
         }
       });
     });
@@ -358,7 +375,7 @@ describe('anomaly mart', () => {
     await loadPrices(fixtureBars);
     await buildAll();
     const flagged: string[] = [];
-    for (const symbol of ['AAA', 'BBB', 'CCC']) {
+    for (const symbol of ['AAA', 'BBB', 'CCC', 'DDD']) {
       const rows = await wh.query<Record<string, unknown>>(
         `SELECT trade_date, return_zscore, volume_ratio, is_return_anomaly, is_volume_anomaly, is_anomaly FROM GOLD.gold_fct_stock_anomalies WHERE symbol = '${symbol}' ORDER BY trade_date`,
       );

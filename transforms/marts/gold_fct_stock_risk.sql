@@ -5,8 +5,8 @@
 -- figure is null until its window is full.
 
 -- An incremental build rebuilds the days from the first changed one on, reading before them each
--- symbol's last 251 bars (the longest window, 250 returns) for the windows, and its whole history
--- of closes for the running peak.
+-- symbol's last 251 bars (the longest window, 250 returns); for the drawdown it also reads the
+-- peak and the deepest drawdown of every earlier bar. A full build reads every bar once.
 with recent as (
     select
         symbol,
@@ -47,6 +47,25 @@ index_closes as (
     where source_rank = 1
 ),
 
+-- incremental builds only: each symbol's highest close and deepest drawdown before the bars read below
+history as (
+    select
+        p.symbol,
+        p.close_price,
+        max(p.close_price) over (
+            partition by p.symbol order by p.trade_date rows between unbounded preceding and current row
+        ) as peak
+    from {{ ref('stg_stock_prices_unified') }} p
+    join earlier e on e.symbol = p.symbol
+    where p.trade_date < e.read_from
+),
+
+history_totals as (
+    select symbol, max(peak) as peak_before, min(close_price / peak - 1) as max_drawdown_before
+    from history
+    group by symbol
+),
+
 bars as (
     select
         p.symbol,
@@ -54,9 +73,17 @@ bars as (
         p.close_price,
         p.loaded_at,
         lag(p.trade_date) over (partition by p.symbol order by p.trade_date) as prev_date,
-        lag(p.close_price) over (partition by p.symbol order by p.trade_date) as prev_close
+        lag(p.close_price) over (partition by p.symbol order by p.trade_date) as prev_close,
+        greatest(
+            coalesce(h.peak_before, 0),
+            max(p.close_price) over (
+                partition by p.symbol order by p.trade_date rows between unbounded preceding and current row
+            )
+        ) as peak,
+        coalesce(h.max_drawdown_before, 0) as max_drawdown_before
     from {{ ref('stg_stock_prices_unified') }} p
     left join earlier e on e.symbol = p.symbol
+    left join history_totals h on h.symbol = p.symbol
     where {{ incremental_input('p.trade_date') }} or p.trade_date >= e.read_from
 ),
 
@@ -66,6 +93,8 @@ returns as (
         b.trade_date,
         b.close_price,
         b.loaded_at,
+        b.close_price / b.peak - 1 as drawdown,
+        b.max_drawdown_before,
         ln(b.close_price / b.prev_close) as log_return,
         b.close_price / b.prev_close - 1 as simple_return,
         ln(i.index_close / ip.index_close) as index_log_return
@@ -91,60 +120,57 @@ windows as (
         loaded_at,
         log_return,
         index_log_return,
+        drawdown,
+        least(
+            max_drawdown_before,
+            min(drawdown) over (partition by symbol order by trade_date rows between unbounded preceding and current row)
+        ) as max_drawdown,
         count(log_return) over (partition by symbol order by trade_date rows between 19 preceding and current row) as n_20,
         stddev_samp(log_return) over (partition by symbol order by trade_date rows between 19 preceding and current row) as sd_20,
         count(log_return) over (partition by symbol order by trade_date rows between 59 preceding and current row) as n_60,
         stddev_samp(log_return) over (partition by symbol order by trade_date rows between 59 preceding and current row) as sd_60,
         count(simple_return) over (partition by symbol order by trade_date rows between 249 preceding and current row) as n_250,
         quantile_cont(simple_return, 0.05) over (partition by symbol order by trade_date rows between 249 preceding and current row) as q05_250,
-        count(y) over (partition by symbol order by trade_date rows between 59 preceding and current row) as np_60,
-        sum(x) over (partition by symbol order by trade_date rows between 59 preceding and current row) as sx_60,
-        sum(y) over (partition by symbol order by trade_date rows between 59 preceding and current row) as sy_60,
-        sum(x * y) over (partition by symbol order by trade_date rows between 59 preceding and current row) as sxy_60,
-        sum(x * x) over (partition by symbol order by trade_date rows between 59 preceding and current row) as sxx_60,
-        sum(y * y) over (partition by symbol order by trade_date rows between 59 preceding and current row) as syy_60,
-        count(y) over (partition by symbol order by trade_date rows between 249 preceding and current row) as np_250,
-        sum(x) over (partition by symbol order by trade_date rows between 249 preceding and current row) as sx_250,
-        sum(y) over (partition by symbol order by trade_date rows between 249 preceding and current row) as sy_250,
-        sum(x * y) over (partition by symbol order by trade_date rows between 249 preceding and current row) as sxy_250,
-        sum(x * x) over (partition by symbol order by trade_date rows between 249 preceding and current row) as sxx_250,
-        sum(y * y) over (partition by symbol order by trade_date rows between 249 preceding and current row) as syy_250
+        -- running totals of the pairs; a window's sums are differences of two of them (see moments)
+        count(y) over (partition by symbol order by trade_date rows between unbounded preceding and current row) as cn,
+        coalesce(sum(x) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cx,
+        coalesce(sum(y) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cy,
+        coalesce(sum(x * y) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cxy,
+        coalesce(sum(x * x) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cxx,
+        coalesce(sum(y * y) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cyy
     from pairs
+),
+
+-- the pairs' sums over the last 60 and 250 days, from the running totals
+sums as (
+    select
+        windows.*,
+        cn - coalesce(lag(cn, 60) over (partition by symbol order by trade_date), 0) as np_60,
+        cx - coalesce(lag(cx, 60) over (partition by symbol order by trade_date), 0) as sx_60,
+        cy - coalesce(lag(cy, 60) over (partition by symbol order by trade_date), 0) as sy_60,
+        cxy - coalesce(lag(cxy, 60) over (partition by symbol order by trade_date), 0) as sxy_60,
+        cxx - coalesce(lag(cxx, 60) over (partition by symbol order by trade_date), 0) as sxx_60,
+        cyy - coalesce(lag(cyy, 60) over (partition by symbol order by trade_date), 0) as syy_60,
+        cn - coalesce(lag(cn, 250) over (partition by symbol order by trade_date), 0) as np_250,
+        cx - coalesce(lag(cx, 250) over (partition by symbol order by trade_date), 0) as sx_250,
+        cy - coalesce(lag(cy, 250) over (partition by symbol order by trade_date), 0) as sy_250,
+        cxy - coalesce(lag(cxy, 250) over (partition by symbol order by trade_date), 0) as sxy_250,
+        cxx - coalesce(lag(cxx, 250) over (partition by symbol order by trade_date), 0) as sxx_250,
+        cyy - coalesce(lag(cyy, 250) over (partition by symbol order by trade_date), 0) as syy_250
+    from windows
 ),
 
 -- co-moments: n times the covariance and the variances of the pairs
 moments as (
     select
-        windows.*,
+        sums.*,
         sxy_60 - sx_60 * sy_60 / nullif(np_60, 0) as cxy_60,
         sxx_60 - sx_60 * sx_60 / nullif(np_60, 0) as cxx_60,
         syy_60 - sy_60 * sy_60 / nullif(np_60, 0) as cyy_60,
         sxy_250 - sx_250 * sy_250 / nullif(np_250, 0) as cxy_250,
         sxx_250 - sx_250 * sx_250 / nullif(np_250, 0) as cxx_250,
         syy_250 - sy_250 * sy_250 / nullif(np_250, 0) as cyy_250
-    from windows
-),
-
--- the running peak needs every earlier close, also on an incremental build (one column, one pass)
-peaks as (
-    select
-        symbol,
-        trade_date,
-        close_price / max(close_price) over (
-            partition by symbol order by trade_date rows between unbounded preceding and current row
-        ) - 1 as drawdown
-    from {{ ref('stg_stock_prices_unified') }}
-),
-
-drawdowns as (
-    select
-        symbol,
-        trade_date,
-        drawdown,
-        min(drawdown) over (
-            partition by symbol order by trade_date rows between unbounded preceding and current row
-        ) as max_drawdown
-    from peaks
+    from sums
 )
 
 select
@@ -161,8 +187,7 @@ select
     case when np_60 = 60 and cxx_60 > 0 and cyy_60 > 0 then least(1, greatest(-1, cxy_60 / sqrt(cxx_60 * cyy_60))) end as correlation_60d,
     case when np_250 = 250 and cxx_250 > 0 then cxy_250 / cxx_250 end as beta_250d,
     case when np_250 = 250 and cxx_250 > 0 and cyy_250 > 0 then least(1, greatest(-1, cxy_250 / sqrt(cxx_250 * cyy_250))) end as correlation_250d,
-    d.drawdown,
-    d.max_drawdown,
+    m.drawdown,
+    m.max_drawdown,
     m.loaded_at
 from moments m
-join drawdowns d on d.symbol = m.symbol and d.trade_date = m.trade_date
