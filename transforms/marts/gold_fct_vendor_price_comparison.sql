@@ -10,11 +10,20 @@ with source as (
         LOADED_AT as loaded_at
     from {{ source('OPERATIONAL', 'TBL_STOCK_PRICE') }}
     where {{ incremental_input('TRADE_DATE') }} and CLOSE_PRICE > 0
+),
+
+-- the symbol-days with two or more vendors: a light count first (most days have one vendor),
+-- so the aggregates below run on those days only
+compared as (
+    select symbol, trade_date
+    from source
+    group by symbol, trade_date
+    having count(*) >= 2
 )
 
 select
-    symbol,
-    trade_date,
+    s.symbol,
+    s.trade_date,
     count(*) as source_count,
     max(case when data_source = 'STREAMING_API' then close_price end) as close_streaming_api,
     max(case when data_source = 'egx_ar_export' then close_price end) as close_egx_ar_export,
@@ -29,6 +38,6 @@ select
     -- the largest difference between two vendors' closes, relative to the lower one
     (max(close_price) - min(close_price)) / min(close_price) as max_relative_diff,
     max(loaded_at) as loaded_at
-from source
-group by symbol, trade_date
-having count(*) >= 2
+from source s
+join compared c on c.symbol = s.symbol and c.trade_date = s.trade_date
+group by s.symbol, s.trade_date
