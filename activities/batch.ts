@@ -6,6 +6,7 @@ import { heartbeating } from './heartbeat.js';
 import { activityMetrics, recordLoads } from './metrics.js';
 import type { ObjectStore } from '../lib/lake/types.js';
 import { deleteFilesOlderThan } from '../lib/ops/cleanup.js';
+import { findDayAnomalies, type DayAnomalies } from '../lib/quality/anomalies.js';
 import { runQualityChecks, type QualityCheckResult } from '../lib/quality/gate.js';
 import { QUALITY_RESULTS, RUN_LOG } from '../lib/warehouse/schema.js';
 import type { Warehouse } from '../lib/warehouse/types.js';
@@ -15,9 +16,11 @@ export interface BatchDeps {
   warehouse: Warehouse;
   /** Local directory of logs and artifacts that the daily run prunes. */
   artifactsDir: string;
+  /** The tracked symbols, whose anomalies the daily batch reports. */
+  symbols?: string[];
 }
 
-export function createBatchActivities({ store, warehouse, artifactsDir }: BatchDeps) {
+export function createBatchActivities({ store, warehouse, artifactsDir, symbols = [] }: BatchDeps) {
   return {
     /** Batch files that are new or changed since they were last loaded (reference data first). */
     async listNewBatchFiles(input: { all?: boolean } = {}): Promise<{ keys: string[]; unchanged: number }> {
@@ -91,6 +94,11 @@ export function createBatchActivities({ store, warehouse, artifactsDir }: BatchD
         results.map((r) => [input.runId, r.name, r.passed, r.failingRows, r.checkedRows, r.detail, at]),
       );
       return results;
+    },
+
+    /** The tracked symbols' anomalies on the newest trading day up to the business date. */
+    async findDayAnomalies(input: { businessDate: string }): Promise<DayAnomalies> {
+      return heartbeating(() => findDayAnomalies(warehouse, { businessDate: input.businessDate, symbols }));
     },
 
     /** Deletes local logs/artifacts older than `retentionDays` before the business date. */

@@ -27,6 +27,7 @@ import { defaultDuckDbThreads, openDuckDbWarehouse, type DuckDbWarehouse } from 
 import {
   bootstrapWarehouse,
   TBL_COMPANY,
+  TBL_INDEX,
   TBL_INDEX_MEMBERSHIP,
   TBL_STOCK_PRICE,
 } from '../lib/warehouse/schema.js';
@@ -107,6 +108,18 @@ await wh.upsert(
 );
 for (let s = 0; s < symbols; s++)
   await wh.bulkInsert(TBL_STOCK_PRICE, cols, bars(s, 0, days, new Date('2026-01-01T00:00:00Z')));
+// EGX30's official levels, which the risk mart's betas and correlations pair the stocks with.
+await wh.bulkInsert(
+  TBL_INDEX,
+  ['INDEX_CODE', 'TRADE_DATE', 'DATA_SOURCE', 'CLOSE_PRICE', 'LOADED_AT'],
+  bars(symbols, 0, days, new Date('2026-01-01T00:00:00Z')).map((b) => [
+    'EGX30',
+    b[1]!,
+    'investing',
+    b[6]!,
+    b[8]!,
+  ]),
+);
 console.log(`generated ${symbols * days} bars in ${((performance.now() - tg) / 1000).toFixed(1)} s`);
 await wh.execute('CHECKPOINT');
 copyFileSync(dbFile, join(dir, 'dbt.duckdb'));
@@ -212,10 +225,12 @@ function runDbt(p: Project): number {
   );
   writeFileSync(
     join(proj, 'models', 'sources.yml'),
-    `version: 2\nsources:\n  - name: OPERATIONAL\n    schema: OPERATIONAL\n    tables: [{name: TBL_COMPANY}, {name: TBL_STOCK_PRICE}, {name: TBL_INDEX_MEMBERSHIP}, {name: TBL_FINANCIAL}]\n`,
+    `version: 2\nsources:\n  - name: OPERATIONAL\n    schema: OPERATIONAL\n    tables: [{name: TBL_COMPANY}, {name: TBL_STOCK_PRICE}, {name: TBL_INDEX}, {name: TBL_INDEX_MEMBERSHIP}, {name: TBL_FINANCIAL}]\n`,
   );
   for (const m of p.models.values()) {
-    const materialized = m.materialized === 'incremental' ? 'table' : m.materialized;
+    // dbt's snapshots are another kind of node; as a model, a snapshot's first build is a table.
+    const materialized =
+      m.materialized === 'incremental' || m.materialized === 'snapshot' ? 'table' : m.materialized;
     writeFileSync(
       join(proj, 'models', `${m.name}.sql`),
       `{{ config(materialized='${materialized}', schema='${m.schema}') }}\n${m.sql}`,

@@ -104,6 +104,7 @@ export function formatDailyBatch(o: DailyBatchOutput & { fileResults?: FileLoadR
       ? `transforms: ${o.transforms.built.length} models built; tests ${o.transforms.tests.passed} passed, ${o.transforms.tests.warned} warned; docs ${o.transforms.docs.keys.join(', ')}`
       : 'transforms: skipped',
     ...(o.transforms?.warnings ?? []).map((w) => `  warning ${w}`),
+    ...(o.anomalies ? [o.anomalies.summary] : []),
     `cleanup: ${o.cleanup.deleted} old files deleted`,
   ].join('\n');
 }

@@ -92,7 +92,12 @@ export async function createPipelineWorker(
     ...workflowCode(),
     activities: {
       ...createHealthActivities(config, { warehouse }),
-      ...createBatchActivities({ store, warehouse, artifactsDir: config.artifactsDir }),
+      ...createBatchActivities({
+        store,
+        warehouse,
+        artifactsDir: config.artifactsDir,
+        symbols: config.market.symbols,
+      }),
       ...alerts,
       ...createMarketActivities({
         source: openMarketSource(config, store),

@@ -5,6 +5,7 @@ import {
   executeChild,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   workflowInfo,
@@ -12,8 +13,9 @@ import {
 import type { BatchActivities } from '../activities/batch.js';
 import type { HealthActivities } from '../activities/health.js';
 import type { FileLoadResult } from '../lib/ingest/load-file.js';
+import type { DayAnomalies } from '../lib/quality/anomalies.js';
 import type { QualityCheckResult } from '../lib/quality/gate.js';
-import { alertOnFailure } from './alerting.js';
+import { alert, alertOnFailure } from './alerting.js';
 import { businessDateOf, requireBusinessDate, scheduledStart, tagRun } from './business-date.js';
 import { pooled } from './concurrency.js';
 import { transformsWorkflow, type TransformsOutput } from './transforms.js';
@@ -50,6 +52,8 @@ export interface DailyBatchOutput {
   };
   quality: QualityCheckResult[];
   transforms?: TransformsOutput;
+  /** The tracked symbols' anomalies on the day loaded (after the transforms; runs before this field have none). */
+  anomalies?: DayAnomalies;
   cleanup: { deleted: number; bytes: number };
 }
 
@@ -143,12 +147,24 @@ async function runDailyBatch(input: DailyBatchInput = {}): Promise<DailyBatchOut
         args: [{ businessDate, asOf: input.asOf ?? scheduledStart()?.toISOString() }],
       });
     }
+    // Runs started before this step existed replay without it.
+    let anomalies: DayAnomalies | undefined;
+    if (transforms && patched('daily-batch-anomalies')) {
+      anomalies = await batch.findDayAnomalies({ businessDate });
+      if (anomalies.anomalies.length > 0)
+        await alert({
+          title: `daily-batch ${businessDate}: ${anomalies.anomalies.length} anomalies among tracked symbols on ${anomalies.tradeDate}`,
+          where: `workflow ${runId}, GOLD.gold_fct_stock_anomalies`,
+          error: anomalies.anomalies.map((a) => a.summary).join('\n'),
+          key: `daily-batch:anomalies:${anomalies.tradeDate}`,
+        });
+    }
     showProgress('clean-up');
     const cleanup = await batch.cleanupArtifacts({ businessDate, retentionDays: input.retentionDays ?? 30 });
     setCurrentDetails(
-      `daily batch ${businessDate}: done\n\nfiles ${files.loaded} loaded, ${files.unchanged} unchanged, ${files.unreadable} unreadable; rows ${files.rowsLoaded.toLocaleString('en-US')} loaded, ${files.rowsQuarantined.toLocaleString('en-US')} quarantined; ${transforms ? `${transforms.built.length} models built` : 'no transforms'}`,
+      `daily batch ${businessDate}: done\n\nfiles ${files.loaded} loaded, ${files.unchanged} unchanged, ${files.unreadable} unreadable; rows ${files.rowsLoaded.toLocaleString('en-US')} loaded, ${files.rowsQuarantined.toLocaleString('en-US')} quarantined; ${transforms ? `${transforms.built.length} models built` : 'no transforms'}${anomalies ? `; ${anomalies.summary}` : ''}`,
     );
-    const output = { businessDate, runId, streaming, files, quality, transforms, cleanup };
+    const output = { businessDate, runId, streaming, files, quality, transforms, anomalies, cleanup };
     await batch.recordRun({
       runId,
       pipeline: 'daily-batch',

@@ -173,6 +173,75 @@ export function stagingName(model: string, runId: string): string {
 }
 
 /**
+ * A snapshot's new version, written whole to `wap` (so it is audited and published as a table is):
+ * the published history with the SQL's current rows merged in. A key whose other columns changed
+ * (or a new key) gets a version valid from the business date, or from the day its open version
+ * began if that is later, and that version ends there; a version that would end on the day it
+ * began is replaced instead (one version per key and day). A key the SQL no longer gives ends its
+ * version. valid_to is exclusive and null for the open version. A full refresh builds the same
+ * way: the history exists nowhere else.
+ */
+async function writeSnapshot(
+  wh: Warehouse,
+  model: Model,
+  sql: string,
+  wap: string,
+  opts: { businessDate: string; signal?: AbortSignal },
+): Promise<void> {
+  const current = `${wap}_current`;
+  const day = `CAST('${opts.businessDate}' AS DATE)`;
+  try {
+    await wh.execute(`CREATE OR REPLACE TABLE ${current} AS ${sql}`, [], { signal: opts.signal });
+    const cols = await columnsOf(wh, model.schema, current.slice(model.schema.length + 1));
+    const published = new Set((await columnsOf(wh, model.schema, model.name)).map((c) => c.toLowerCase()));
+    if (published.size === 0) {
+      await wh.execute(
+        `CREATE OR REPLACE TABLE ${wap} AS SELECT ${cols.join(', ')}, ${day} AS valid_from, CAST(NULL AS DATE) AS valid_to, TRUE AS is_current FROM ${current}`,
+        [],
+        { signal: opts.signal },
+      );
+      return;
+    }
+    const keys = model.uniqueKey!;
+    const tracked = cols.filter((c) => !keys.some((k) => k.toLowerCase() === c.toLowerCase()));
+    const on = (a: string, b: string) => keys.map((k) => `${a}.${k} = ${b}.${k}`).join(' AND ');
+    const later = (a: string) => `CASE WHEN ${a} > ${day} THEN ${a} ELSE ${day} END`;
+    const unchanged = tracked.map((c) => `o.${c} IS NOT DISTINCT FROM c.${c}`).join(' AND ') || 'TRUE';
+    // Columns the SQL added since the history was first written are null in older versions.
+    const oldCols = cols.map((c) => (published.has(c.toLowerCase()) ? `o.${c}` : `NULL AS ${c}`));
+    await wh.execute(
+      `CREATE OR REPLACE TABLE ${wap} AS
+WITH open_versions AS (SELECT * FROM ${relationOf(model)} WHERE valid_to IS NULL),
+changes AS (
+  SELECT c.*, ${later('o.valid_from')} AS starts
+  FROM ${current} c LEFT JOIN open_versions o ON ${on('o', 'c')}
+  WHERE o.${keys[0]} IS NULL OR NOT (${unchanged})
+),
+ends AS (
+  SELECT ${keys.map((k) => `o.${k}`).join(', ')}, o.valid_from, ch.starts AS ends
+  FROM open_versions o JOIN changes ch ON ${on('ch', 'o')}
+  UNION ALL
+  SELECT ${keys.map((k) => `o.${k}`).join(', ')}, o.valid_from, ${later('o.valid_from')}
+  FROM open_versions o LEFT JOIN ${current} c ON ${on('c', 'o')}
+  WHERE c.${keys[0]} IS NULL
+),
+history AS (
+  SELECT ${oldCols.join(', ')}, o.valid_from, COALESCE(e.ends, o.valid_to) AS valid_to
+  FROM ${relationOf(model)} o LEFT JOIN ends e ON ${on('e', 'o')} AND e.valid_from = o.valid_from
+  WHERE e.ends IS NULL OR e.ends > o.valid_from
+)
+SELECT ${cols.join(', ')}, valid_from, valid_to, valid_to IS NULL AS is_current FROM history
+UNION ALL
+SELECT ${cols.join(', ')}, starts, CAST(NULL AS DATE), TRUE FROM changes`,
+      [],
+      { signal: opts.signal },
+    );
+  } finally {
+    await wh.execute(`DROP TABLE IF EXISTS ${current}`).catch(() => undefined);
+  }
+}
+
+/**
  * Write-audit-publish: builds the model's new version beside the published one, runs its
  * error-severity tests on it, and only then publishes it. A failed audit drops the new version,
  * leaves the old one in place and throws ModelAuditFailedError.
@@ -203,16 +272,18 @@ export async function buildModel(
   }
   const newer = plan;
   const sql = renderSql(project, model, newer?.since);
-  await wh.execute(
-    model.materialized === 'view'
-      ? `CREATE OR REPLACE VIEW ${wap} AS ${sql}`
-      : newer
-        ? // Only the rows being rebuilt; the input reaches back far enough for their windows.
-          `CREATE OR REPLACE TABLE ${wap} AS SELECT * FROM (${sql}) n WHERE ${newer.column} >= CAST('${newer.from}' AS DATE)`
-        : `CREATE OR REPLACE TABLE ${wap} AS ${sql}`,
-    [],
-    { signal: opts.signal },
-  );
+  if (model.materialized === 'snapshot') await writeSnapshot(wh, model, sql, wap, opts);
+  else
+    await wh.execute(
+      model.materialized === 'view'
+        ? `CREATE OR REPLACE VIEW ${wap} AS ${sql}`
+        : newer
+          ? // Only the rows being rebuilt; the input reaches back far enough for their windows.
+            `CREATE OR REPLACE TABLE ${wap} AS SELECT * FROM (${sql}) n WHERE ${newer.column} >= CAST('${newer.from}' AS DATE)`
+          : `CREATE OR REPLACE TABLE ${wap} AS ${sql}`,
+      [],
+      { signal: opts.signal },
+    );
   const dropStaging = () =>
     wh
       .execute(`DROP ${model.materialized === 'view' ? 'VIEW' : 'TABLE'} IF EXISTS ${wap}`)

@@ -1,5 +1,5 @@
 import type { Warehouse } from '../warehouse/types.js';
-import { planRun, relationOf, type Project } from './project.js';
+import { planRun, relationOf, type Model, type Project } from './project.js';
 import { compileTests } from './tests.js';
 
 export interface DocsManifest {
@@ -17,6 +17,39 @@ export interface DocsManifest {
     lastBuild?: { runId: string; status: string; rows: number; builtAt: string };
     lastTests?: { test: string; status: string; failingRows: number }[];
   }[];
+}
+
+/** A published model's columns, lower-cased, in the warehouse's order (none when it is not built). */
+async function publishedColumns(wh: Warehouse, schema: string, name: string): Promise<string[]> {
+  const rows = await wh.query<{ C: string }>(
+    'SELECT COLUMN_NAME AS C FROM INFORMATION_SCHEMA.COLUMNS WHERE UPPER(TABLE_SCHEMA) = ? AND UPPER(TABLE_NAME) = ? ORDER BY ORDINAL_POSITION',
+    [schema.toUpperCase(), name.toUpperCase()],
+  );
+  return rows.map((r) => r.C.toLowerCase());
+}
+
+/**
+ * A model's columns for the docs: every column the published relation has, in its order, with the
+ * description its YAML gives (none when it gives none), then any the YAML names that the relation
+ * lacks (not built yet).
+ */
+async function documentedColumns(wh: Warehouse, m: Model): Promise<{ name: string; description?: string }[]> {
+  const declared = new Map(m.columns.map((c) => [c.name.toLowerCase(), c.description?.trim() || undefined]));
+  const published = await publishedColumns(wh, m.schema, m.name);
+  return [
+    ...published.map((name) => ({ name, description: declared.get(name) })),
+    ...m.columns
+      .filter((c) => !published.includes(c.name.toLowerCase()))
+      .map((c) => ({ name: c.name.toLowerCase(), description: declared.get(c.name.toLowerCase()) })),
+  ];
+}
+
+/** `model.column` for every column of a published model that its YAML does not describe. */
+export async function undescribedColumns(project: Project, wh: Warehouse): Promise<string[]> {
+  const out: string[] = [];
+  for (const m of planRun(project))
+    for (const c of await documentedColumns(wh, m)) if (!c.description) out.push(`${m.name}.${c.name}`);
+  return out;
 }
 
 /** The docs manifest: every model with its columns, tests, lineage and latest build and test results. */
@@ -45,6 +78,8 @@ export async function buildDocsManifest(
   );
   const lastBuild = new Map(builds.map((b) => [b.MODEL_NAME, b]));
   const lastTestRun = new Map(tests.map((t) => [t.MODEL_NAME, t.RUN_ID]));
+  const columns = new Map<string, { name: string; description?: string }[]>();
+  for (const m of models) columns.set(m.name, await documentedColumns(wh, m));
   return {
     generatedAt: now.toISOString(),
     models: models.map((m) => {
@@ -56,7 +91,7 @@ export async function buildDocsManifest(
         layer: m.layer,
         materialized: m.materialized,
         description: m.description.trim(),
-        columns: m.columns.map((c) => ({ name: c.name, description: c.description })),
+        columns: columns.get(m.name)!,
         tests: compileTests(project, m).map((t) => ({ name: t.name, severity: t.severity })),
         reads: [...m.refs, ...m.sources],
         readBy: models.filter((o) => o.refs.includes(m.name)).map((o) => o.name),

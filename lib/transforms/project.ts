@@ -66,7 +66,13 @@ export type TestSpec = z.infer<typeof testSpec>;
 const modelYaml = z
   .object({
     description: z.string(),
-    materialized: z.enum(['view', 'table', 'incremental']).default('view'),
+    /**
+     * `snapshot`: a history of the SQL's rows (type 2 slowly changing dimension). The SQL gives the
+     * current state, one row per unique_key; each build adds a version, valid from the business
+     * date, for every key whose other columns changed, and ends the version before it. Full
+     * refreshes keep the history: it exists only in the published table.
+     */
+    materialized: z.enum(['view', 'table', 'incremental', 'snapshot']).default('view'),
     unique_key: z.array(column).optional(),
     /**
      * Incremental models: the date column rows are rebuilt by, and how much earlier input window
@@ -111,7 +117,7 @@ export interface Model {
   sql: string;
   file: string;
   description: string;
-  materialized: 'view' | 'table' | 'incremental';
+  materialized: 'view' | 'table' | 'incremental' | 'snapshot';
   uniqueKey?: string[];
   incremental?: { column: string; lookbackDays: number; changedAt?: string; input?: string };
   columns: { name: string; description?: string; tests: TestSpec[] }[];
@@ -202,6 +208,9 @@ export async function loadProject(dir: string): Promise<Project> {
         m.file,
         'an incremental model needs unique_key and incremental: { column, lookback_days }',
       );
+    }
+    if (m.materialized === 'snapshot' && (!m.uniqueKey?.length || m.incremental)) {
+      throw new ModelDefinitionError(m.file, 'a snapshot needs unique_key (the entity) and no incremental');
     }
     if (m.incremental && !m.uniqueKey?.includes(m.incremental.column)) {
       throw new ModelDefinitionError(

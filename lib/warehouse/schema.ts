@@ -77,8 +77,19 @@ export const TBL_COMPANY: TableDef = {
 export const TBL_INDEX: TableDef = {
   schema: 'OPERATIONAL',
   name: 'TBL_INDEX',
-  columns: [c('INDEX_CODE', 'VARCHAR', false), c('INDEX_NAME', 'VARCHAR'), ...lineage],
-  key: ['INDEX_CODE'],
+  columns: [
+    c('INDEX_CODE', 'VARCHAR', false),
+    c('TRADE_DATE', 'DATE', false),
+    c('DATA_SOURCE', 'VARCHAR', false),
+    c('OPEN_PRICE', 'DOUBLE'),
+    c('HIGH_PRICE', 'DOUBLE'),
+    c('LOW_PRICE', 'DOUBLE'),
+    c('CLOSE_PRICE', 'DOUBLE'),
+    c('VOLUME', 'BIGINT'),
+    c('INDEX_NAME', 'VARCHAR'),
+    ...lineage,
+  ],
+  key: ['INDEX_CODE', 'TRADE_DATE', 'DATA_SOURCE'],
 };
 
 export const TBL_INDEX_MEMBERSHIP: TableDef = {

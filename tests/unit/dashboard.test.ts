@@ -96,7 +96,11 @@ describe('dashboard data', () => {
   test("before any poll, each symbol shows gold's last day: close, change, volume, RSI and signals", async () => {
     const { rows, goldDate, anomalyMarts } = await quoteRows(wh, [...SYMBOLS, 'ORAS'], streamBarsIntraday);
     expect(goldDate).toBe('2026-11-18');
-    expect(anomalyMarts).toEqual([]);
+    // The anomaly mart's flags of the day, named after its boolean columns.
+    expect(anomalyMarts).toEqual(['GOLD.GOLD_FCT_STOCK_ANOMALIES']);
+    const [flags] = await wh.query<Record<string, boolean>>(
+      "SELECT is_return_anomaly AS R, is_volume_anomaly AS V, is_anomaly AS A FROM GOLD.gold_fct_stock_anomalies WHERE symbol = 'COMI' AND trade_date = '2026-11-18'",
+    );
     const g = await goldDay('COMI', '2026-11-18');
     const prev = await goldDay('COMI', '2026-11-17');
     expect(rows[0]).toMatchObject({
@@ -109,7 +113,7 @@ describe('dashboard data', () => {
       rsi14: g.R,
       rsiDate: '2026-11-18',
       signals: { trend: g.T },
-      anomalies: [],
+      anomalies: [flags!.R && 'return', flags!.V && 'volume', flags!.A && 'anomaly'].filter(Boolean),
     });
     expect(rows[0]!.changePct).toBeCloseTo(g.P as number, 9);
     // A tracked symbol with nothing loaded is listed without figures.
@@ -196,7 +200,9 @@ describe('dashboard data', () => {
     expect(await dataMark(wh, streamBarsIntraday)).not.toBe(before);
   });
 
-  test('anomaly flags appear where an anomaly mart exists', async () => {
+  test('anomaly flags appear where an anomaly mart exists, named after its flag columns', async () => {
+    // This test's own mart in place of the built one, whose flags are rarely raised on the seed.
+    await wh.execute('ALTER TABLE GOLD.gold_fct_stock_anomalies RENAME TO built_mart_set_aside');
     await wh.execute(
       `CREATE TABLE GOLD.gold_fct_stock_anomalies (symbol VARCHAR, trade_date DATE, return_zscore DOUBLE,
          is_return_outlier BOOLEAN, volume_spike_flag BOOLEAN)`,
@@ -215,6 +221,7 @@ describe('dashboard data', () => {
       ]);
     } finally {
       await wh.execute('DROP TABLE GOLD.gold_fct_stock_anomalies');
+      await wh.execute('ALTER TABLE GOLD.built_mart_set_aside RENAME TO gold_fct_stock_anomalies');
     }
   });
 });

@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { LocalObjectStore } from '../../lib/lake/local.js';
 import { getText } from '../../lib/lake/types.js';
 import { buildModel, ModelAuditFailedError, testModel } from '../../lib/transforms/build.js';
-import { publishDocs, type DocsManifest } from '../../lib/transforms/docs.js';
+import {
+  buildDocsManifest,
+  publishDocs,
+  undescribedColumns,
+  type DocsManifest,
+} from '../../lib/transforms/docs.js';
 import { loadProject, planRun, relationOf, type Project } from '../../lib/transforms/project.js';
 import { bindTest, compileTests, type CompiledTest } from '../../lib/transforms/tests.js';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
@@ -386,12 +391,14 @@ describe('transforms', () => {
       { SYMBOL: 'BBB', SECTOR: 'Banks', TRADING_DAYS: 1 },
       { SYMBOL: 'CCC', SECTOR: 'Unknown', TRADING_DAYS: 0 },
     ]);
-    // Business date 16 days after the newest bar: the warn-level freshness test flags it.
+    // Business date 16 days after the newest bar: the warn-level freshness test flags it; and
+    // Yahoo's closes of AAA's first 3 days are far from the broker export's: the vendor test warns.
     const later = { ...opts, businessDate: '2024-02-20' };
     const results = (await Promise.all(planRun(project).map((m) => testModel(wh, project, m, later)))).flat();
     expect(results.filter((r) => r.status === 'fail')).toEqual([]);
-    expect(results.filter((r) => r.status === 'warn').map((r) => r.test)).toEqual([
-      'freshness(trade_date,7d)',
+    expect(results.filter((r) => r.status === 'warn').map((r) => [r.test, r.failingRows])).toEqual([
+      ['freshness(trade_date,7d)', 1],
+      ['vendor_closes_within_2_pct', 3],
     ]);
     const [stored] = await wh.query<{ N: number }>(
       "SELECT COUNT(*) AS N FROM META.TEST_RESULTS WHERE RUN_ID = 'test-run'",
@@ -446,6 +453,24 @@ describe('transforms', () => {
     expect(html).toContain('<svg');
     expect(html).toContain('id="gold_fct_stock_daily_prices"');
     expect(html).not.toMatch(/<script/);
+  });
+
+  test('the docs describe every column of every model, as the warehouse publishes them', async () => {
+    await buildAll();
+    // Every column each published relation has, not only those its YAML names.
+    expect(await undescribedColumns(project, wh)).toEqual([]);
+    const manifest = await buildDocsManifest(project, wh);
+    const columns = (m: string) => manifest.models.find((x) => x.name === m)!.columns.map((c) => c.name);
+    const [published] = await wh.query<{ N: number }>(
+      "SELECT COUNT(*) AS N FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = 'GOLD' AND TABLE_NAME = 'vw_top_gainers_losers'",
+    );
+    expect(columns('vw_top_gainers_losers')).toHaveLength(published!.N);
+    expect(manifest.models.every((m) => m.columns.every((c) => c.description))).toBe(true);
+    // A column added to a model without a description is named.
+    await wh.execute(
+      'CREATE OR REPLACE VIEW GOLD.vw_market_overview AS SELECT 1 AS trade_date, 2 AS new_column',
+    );
+    expect(await undescribedColumns(project, wh)).toEqual(['vw_market_overview.new_column']);
   });
 
   test('an incremental run appends new days and equals a full refresh of the same data', async () => {

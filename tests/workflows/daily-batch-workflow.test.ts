@@ -11,6 +11,7 @@ import type { HealthActivities } from '../../activities/health.js';
 import type { TransformActivities } from '../../activities/transforms.js';
 import type { FileLoadResult } from '../../lib/ingest/load-file.js';
 import type { QualityCheckResult } from '../../lib/quality/gate.js';
+import { formatDailyBatch } from '../../cli/run.js';
 import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.js';
 import type { dailyBatchWorkflow, DailyBatchInput } from '../../workflows/daily-batch.js';
 import { runWorkflow, useTimeSkippingWorkflows, withRunActivities } from '../support/temporal.js';
@@ -42,6 +43,11 @@ function activities(keys: string[], overrides: Partial<Acts> = {}): Acts {
     listNewBatchFiles: vi.fn(async () => ({ keys, unchanged: 2 })),
     loadBatchFile: vi.fn(async ({ key }: { key: string }) => loaded(key)),
     runQualityGate: vi.fn(async () => [check('no_duplicate_companies'), check('valid_price_ranges')]),
+    findDayAnomalies: vi.fn(async () => ({
+      tradeDate: '2026-01-13',
+      anomalies: [],
+      summary: 'no anomalies among tracked symbols on 2026-01-13',
+    })),
     cleanupArtifacts: vi.fn(async () => ({ deleted: 1, bytes: 10 })),
     recordRun: vi.fn(async () => {}),
     checkKafka: vi.fn(async () => ({ component: 'kafka' as const, ok: true, latencyMs: 1, detail: 'fine' })),
@@ -101,6 +107,53 @@ describe('dailyBatchWorkflow', () => {
     expect(acts.recordRun).toHaveBeenLastCalledWith(expect.objectContaining({ status: 'succeeded' }));
     // The transforms ran as a child after the gate.
     expect(out.transforms?.built.map((b) => b.model)).toEqual(['stg_x']);
+  });
+
+  test("after the transforms, the day's anomalies among tracked symbols are in the summary and one alert names them; a day without any sends none", async () => {
+    const comi = {
+      symbol: 'COMI',
+      kinds: ['return' as const],
+      returnPct: 12,
+      returnZscore: 8.1,
+      volumeRatio: 1.1,
+      summary: 'COMI: return +12.00% (z 8.1 against 60 days)',
+    };
+    const etel = {
+      ...comi,
+      symbol: 'ETEL',
+      kinds: ['volume' as const],
+      summary: 'ETEL: volume 4.8x its 20-day median',
+    };
+    const acts = activities([], {
+      findDayAnomalies: vi.fn(async () => ({
+        tradeDate: '2026-01-13',
+        anomalies: [comi, etel],
+        summary: `anomalies on 2026-01-13: ${comi.summary}, ${etel.summary}`,
+      })),
+    });
+    const out = await run(acts);
+    expect(acts.findDayAnomalies).toHaveBeenCalledWith({ businessDate: '2026-01-14' });
+    expect(out.anomalies?.anomalies.map((a) => a.symbol)).toEqual(['COMI', 'ETEL']);
+    expect(formatDailyBatch(out)).toContain(
+      'anomalies on 2026-01-13: COMI: return +12.00% (z 8.1 against 60 days), ETEL: volume 4.8x its 20-day median',
+    );
+    expect(acts.sendAlert).toHaveBeenCalledTimes(1);
+    expect(acts.sendAlert).toHaveBeenCalledWith(
+      expect.objectContaining({
+        title: 'daily-batch 2026-01-14: 2 anomalies among tracked symbols on 2026-01-13',
+        error: `${comi.summary}\n${etel.summary}`,
+        key: 'daily-batch:anomalies:2026-01-13',
+      }),
+    );
+
+    const quiet = activities([]);
+    const calm = await run(quiet, { businessDate: '2026-01-15' });
+    expect(formatDailyBatch(calm)).toContain('no anomalies among tracked symbols on 2026-01-13');
+    expect(quiet.sendAlert).not.toHaveBeenCalled();
+    // Without transforms the mart is not rebuilt: no anomaly step.
+    const skipped = activities([]);
+    expect((await run(skipped, { businessDate: '2026-01-16', transforms: false })).anomalies).toBeUndefined();
+    expect(skipped.findDayAnomalies).not.toHaveBeenCalled();
   });
 
   test('loads at most maxParallelFiles files at a time', async () => {

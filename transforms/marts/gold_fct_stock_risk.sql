@@ -1,0 +1,193 @@
+-- One row per symbol and trading day with its risk figures: annualised volatility, historical VaR,
+-- beta and correlation to EGX30, drawdown. A return runs from a symbol's previous trading day to
+-- this one (rows, not calendar days); EGX30's return is taken over the same two dates, so a
+-- symbol that did not trade for a few days is compared with the index over the same span. Every
+-- figure is null until its window is full.
+
+-- An incremental build rebuilds the days from the first changed one on, reading before them each
+-- symbol's last 251 bars (the longest window, 250 returns); for the drawdown it also reads the
+-- peak and the deepest drawdown of every earlier bar. A full build reads every bar once.
+with recent as (
+    select
+        symbol,
+        trade_date,
+        row_number() over (partition by symbol order by trade_date desc) as age
+    from {{ ref('stg_stock_prices_unified') }}
+    where not ({{ incremental_input('trade_date') }})
+),
+
+earlier as (
+    select symbol, min(trade_date) as read_from
+    from recent
+    where age <= 251
+    group by symbol
+),
+
+-- EGX30's official close per day, from the most trusted vendor that has one
+index_closes as (
+    select trade_date, index_close
+    from (
+        select
+            TRADE_DATE as trade_date,
+            CLOSE_PRICE as index_close,
+            row_number() over (
+                partition by TRADE_DATE
+                order by
+                    case
+                        when lower(DATA_SOURCE) like 'egx%' then 0
+                        when lower(DATA_SOURCE) = 'investing' then 1
+                        when lower(DATA_SOURCE) = 'yahoo' then 2
+                        else 3
+                    end,
+                    LOADED_AT desc
+            ) as source_rank
+        from {{ source('OPERATIONAL', 'TBL_INDEX') }}
+        where upper(INDEX_CODE) = 'EGX30' and CLOSE_PRICE > 0
+    ) ranked
+    where source_rank = 1
+),
+
+-- incremental builds only: each symbol's highest close and deepest drawdown before the bars read below
+history as (
+    select
+        p.symbol,
+        p.close_price,
+        max(p.close_price) over (
+            partition by p.symbol order by p.trade_date rows between unbounded preceding and current row
+        ) as peak
+    from {{ ref('stg_stock_prices_unified') }} p
+    join earlier e on e.symbol = p.symbol
+    where p.trade_date < e.read_from
+),
+
+history_totals as (
+    select symbol, max(peak) as peak_before, min(close_price / peak - 1) as max_drawdown_before
+    from history
+    group by symbol
+),
+
+bars as (
+    select
+        p.symbol,
+        p.trade_date,
+        p.close_price,
+        p.loaded_at,
+        lag(p.trade_date) over (partition by p.symbol order by p.trade_date) as prev_date,
+        lag(p.close_price) over (partition by p.symbol order by p.trade_date) as prev_close,
+        greatest(
+            coalesce(h.peak_before, 0),
+            max(p.close_price) over (
+                partition by p.symbol order by p.trade_date rows between unbounded preceding and current row
+            )
+        ) as peak,
+        coalesce(h.max_drawdown_before, 0) as max_drawdown_before
+    from {{ ref('stg_stock_prices_unified') }} p
+    left join earlier e on e.symbol = p.symbol
+    left join history_totals h on h.symbol = p.symbol
+    where {{ incremental_input('p.trade_date') }} or p.trade_date >= e.read_from
+),
+
+returns as (
+    select
+        b.symbol,
+        b.trade_date,
+        b.close_price,
+        b.loaded_at,
+        b.close_price / b.peak - 1 as drawdown,
+        b.max_drawdown_before,
+        ln(b.close_price / b.prev_close) as log_return,
+        b.close_price / b.prev_close - 1 as simple_return,
+        ln(i.index_close / ip.index_close) as index_log_return
+    from bars b
+    left join index_closes i on i.trade_date = b.trade_date
+    left join index_closes ip on ip.trade_date = b.prev_date
+),
+
+-- the pairs (stock, index) of days where both returns exist
+pairs as (
+    select
+        returns.*,
+        case when index_log_return is not null then log_return end as y,
+        case when log_return is not null then index_log_return end as x
+    from returns
+),
+
+windows as (
+    select
+        symbol,
+        trade_date,
+        close_price,
+        loaded_at,
+        log_return,
+        index_log_return,
+        drawdown,
+        least(
+            max_drawdown_before,
+            min(drawdown) over (partition by symbol order by trade_date rows between unbounded preceding and current row)
+        ) as max_drawdown,
+        count(log_return) over (partition by symbol order by trade_date rows between 19 preceding and current row) as n_20,
+        stddev_samp(log_return) over (partition by symbol order by trade_date rows between 19 preceding and current row) as sd_20,
+        count(log_return) over (partition by symbol order by trade_date rows between 59 preceding and current row) as n_60,
+        stddev_samp(log_return) over (partition by symbol order by trade_date rows between 59 preceding and current row) as sd_60,
+        count(simple_return) over (partition by symbol order by trade_date rows between 249 preceding and current row) as n_250,
+        quantile_cont(simple_return, 0.05) over (partition by symbol order by trade_date rows between 249 preceding and current row) as q05_250,
+        -- running totals of the pairs; a window's sums are differences of two of them (see moments)
+        count(y) over (partition by symbol order by trade_date rows between unbounded preceding and current row) as cn,
+        coalesce(sum(x) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cx,
+        coalesce(sum(y) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cy,
+        coalesce(sum(x * y) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cxy,
+        coalesce(sum(x * x) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cxx,
+        coalesce(sum(y * y) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cyy
+    from pairs
+),
+
+-- the pairs' sums over the last 60 and 250 days, from the running totals
+sums as (
+    select
+        windows.*,
+        cn - coalesce(lag(cn, 60) over (partition by symbol order by trade_date), 0) as np_60,
+        cx - coalesce(lag(cx, 60) over (partition by symbol order by trade_date), 0) as sx_60,
+        cy - coalesce(lag(cy, 60) over (partition by symbol order by trade_date), 0) as sy_60,
+        cxy - coalesce(lag(cxy, 60) over (partition by symbol order by trade_date), 0) as sxy_60,
+        cxx - coalesce(lag(cxx, 60) over (partition by symbol order by trade_date), 0) as sxx_60,
+        cyy - coalesce(lag(cyy, 60) over (partition by symbol order by trade_date), 0) as syy_60,
+        cn - coalesce(lag(cn, 250) over (partition by symbol order by trade_date), 0) as np_250,
+        cx - coalesce(lag(cx, 250) over (partition by symbol order by trade_date), 0) as sx_250,
+        cy - coalesce(lag(cy, 250) over (partition by symbol order by trade_date), 0) as sy_250,
+        cxy - coalesce(lag(cxy, 250) over (partition by symbol order by trade_date), 0) as sxy_250,
+        cxx - coalesce(lag(cxx, 250) over (partition by symbol order by trade_date), 0) as sxx_250,
+        cyy - coalesce(lag(cyy, 250) over (partition by symbol order by trade_date), 0) as syy_250
+    from windows
+),
+
+-- co-moments: n times the covariance and the variances of the pairs
+moments as (
+    select
+        sums.*,
+        sxy_60 - sx_60 * sy_60 / nullif(np_60, 0) as cxy_60,
+        sxx_60 - sx_60 * sx_60 / nullif(np_60, 0) as cxx_60,
+        syy_60 - sy_60 * sy_60 / nullif(np_60, 0) as cyy_60,
+        sxy_250 - sx_250 * sy_250 / nullif(np_250, 0) as cxy_250,
+        sxx_250 - sx_250 * sx_250 / nullif(np_250, 0) as cxx_250,
+        syy_250 - sy_250 * sy_250 / nullif(np_250, 0) as cyy_250
+    from sums
+)
+
+select
+    m.symbol,
+    m.trade_date,
+    m.close_price,
+    m.log_return,
+    m.index_log_return,
+    case when n_20 = 20 then sd_20 * sqrt(252) end as volatility_20d,
+    case when n_60 = 60 then sd_60 * sqrt(252) end as volatility_60d,
+    case when n_250 = 250 then -q05_250 end as var_95_1d,
+    case when np_60 = 60 and cxx_60 > 0 then cxy_60 / cxx_60 end as beta_60d,
+    -- within [-1, 1] also when rounding would step over
+    case when np_60 = 60 and cxx_60 > 0 and cyy_60 > 0 then least(1, greatest(-1, cxy_60 / sqrt(cxx_60 * cyy_60))) end as correlation_60d,
+    case when np_250 = 250 and cxx_250 > 0 then cxy_250 / cxx_250 end as beta_250d,
+    case when np_250 = 250 and cxx_250 > 0 and cyy_250 > 0 then least(1, greatest(-1, cxy_250 / sqrt(cxx_250 * cyy_250))) end as correlation_250d,
+    m.drawdown,
+    m.max_drawdown,
+    m.loaded_at
+from moments m
