@@ -1,4 +1,4 @@
-import type { ColumnDef, TableDef } from './types.js';
+import type { ColumnDef, TableDef, Warehouse } from './types.js';
 
 /** The warehouse layout (docs/ARCHITECTURE.md): schemas RAW, OPERATIONAL, SILVER, GOLD, META and the tables the loaders own. */
 
@@ -74,11 +74,27 @@ export const TBL_COMPANY: TableDef = {
   key: ['SYMBOL'],
 };
 
+/**
+ * Official index levels, one row per (index code, trade date, vendor), from index level files
+ * (Investing, Yahoo, EGX exports of EGX30, EGX70, ...). Until 2026-12 this table held only
+ * (INDEX_CODE, INDEX_NAME) and was never filled; bootstrapWarehouse moves such a table aside.
+ */
 export const TBL_INDEX: TableDef = {
   schema: 'OPERATIONAL',
   name: 'TBL_INDEX',
-  columns: [c('INDEX_CODE', 'VARCHAR', false), c('INDEX_NAME', 'VARCHAR'), ...lineage],
-  key: ['INDEX_CODE'],
+  columns: [
+    c('INDEX_CODE', 'VARCHAR', false),
+    c('TRADE_DATE', 'DATE', false),
+    c('DATA_SOURCE', 'VARCHAR', false),
+    c('OPEN_PRICE', 'DOUBLE'),
+    c('HIGH_PRICE', 'DOUBLE'),
+    c('LOW_PRICE', 'DOUBLE'),
+    c('CLOSE_PRICE', 'DOUBLE'),
+    c('VOLUME', 'BIGINT'),
+    c('INDEX_NAME', 'VARCHAR'),
+    ...lineage,
+  ],
+  key: ['INDEX_CODE', 'TRADE_DATE', 'DATA_SOURCE'],
 };
 
 export const TBL_INDEX_MEMBERSHIP: TableDef = {
@@ -254,8 +270,54 @@ export const ALL_TABLES: TableDef[] = [
   ALERTS,
 ];
 
-/** Creates every schema and table the pipeline owns; safe to run on every start. */
-export async function bootstrapWarehouse(wh: import('./types.js').Warehouse): Promise<void> {
+/** The suffix of the copy an existing table of an older layout is kept under (`TBL_INDEX__PREVIOUS`). */
+export const PREVIOUS_LAYOUT_SUFFIX = '__PREVIOUS';
+
+/**
+ * Brings existing tables to the layout of `tables`, before they are created (IF NOT EXISTS) by
+ * bootstrap. A table lacking a column of its key (its natural key changed: DuckDB's primary key
+ * cannot be altered, and the old rows may not fit it) is moved aside whole: its rows are copied to
+ * `<name>__PREVIOUS` (replacing an earlier copy) and the table is dropped, so bootstrap creates it
+ * anew. A table lacking only other columns gets them added (null in the old rows). Returns what it
+ * did, one line per table changed; a second run finds nothing to do.
+ */
+export async function migrateTables(wh: Warehouse, tables: TableDef[]): Promise<string[]> {
+  const done: string[] = [];
+  const schemas = [...new Set(tables.map((t) => t.schema))];
+  // One query for every table: bootstrap runs on each start, and each statement costs a round trip on Snowflake.
+  const rows = await wh.query<{ T: string; C: string }>(
+    `SELECT UPPER(TABLE_SCHEMA) || '.' || UPPER(TABLE_NAME) AS T, UPPER(COLUMN_NAME) AS C
+       FROM INFORMATION_SCHEMA.COLUMNS WHERE UPPER(TABLE_SCHEMA) IN (${schemas.map(() => '?').join(', ')})`,
+    schemas,
+  );
+  const existing = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const cols = existing.get(r.T) ?? new Set<string>();
+    cols.add(r.C);
+    existing.set(r.T, cols);
+  }
+  for (const t of tables) {
+    const have = existing.get(`${t.schema}.${t.name}`);
+    if (!have) continue;
+    const missing = t.columns.filter((col) => !have.has(col.name));
+    if (missing.length === 0) continue;
+    const table = `${t.schema}.${t.name}`;
+    if ((t.key ?? []).some((k) => !have.has(k))) {
+      const previous = `${table}${PREVIOUS_LAYOUT_SUFFIX}`;
+      await wh.execute(`CREATE OR REPLACE TABLE ${previous} AS SELECT * FROM ${table}`);
+      await wh.execute(`DROP TABLE ${table}`);
+      done.push(`${table}: older layout (no ${missing.map((m) => m.name).join(', ')}) moved to ${previous}`);
+    } else {
+      for (const col of missing) await wh.execute(`ALTER TABLE ${table} ADD COLUMN ${col.name} ${col.type}`);
+      done.push(`${table}: added ${missing.map((m) => m.name).join(', ')}`);
+    }
+  }
+  return done;
+}
+
+/** Creates every schema and table the pipeline owns, bringing older layouts up to date (migrateTables); safe to run on every start. */
+export async function bootstrapWarehouse(wh: Warehouse): Promise<void> {
   for (const s of SCHEMAS) await wh.execute(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+  await migrateTables(wh, ALL_TABLES);
   await wh.bootstrap(ALL_TABLES);
 }
