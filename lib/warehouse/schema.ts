@@ -59,6 +59,31 @@ export const STREAM_BARS: TableDef = {
   key: ['SYMBOL', 'BAR_INTERVAL', 'TS'],
 };
 
+/**
+ * Intraday bars from files (1-minute, 5-minute, ... exports such as TradingView's), one row per
+ * (symbol, bar start, interval): a later file's bar replaces an earlier one's (DATA_SOURCE says whose). BAR_START is the bar's opening instant in UTC, BAR_INTERVAL
+ * its length as `<n>m` or `<n>h` (inferred from the timestamps or the file name), TRADE_DATE the
+ * Cairo calendar date of the bar.
+ */
+export const TBL_INTRADAY_PRICE: TableDef = {
+  schema: 'OPERATIONAL',
+  name: 'TBL_INTRADAY_PRICE',
+  columns: [
+    c('SYMBOL', 'VARCHAR', false),
+    c('BAR_INTERVAL', 'VARCHAR', false),
+    c('BAR_START', 'TIMESTAMP', false),
+    c('TRADE_DATE', 'DATE', false),
+    c('DATA_SOURCE', 'VARCHAR', false),
+    c('OPEN_PRICE', 'DOUBLE'),
+    c('HIGH_PRICE', 'DOUBLE'),
+    c('LOW_PRICE', 'DOUBLE'),
+    c('CLOSE_PRICE', 'DOUBLE'),
+    c('VOLUME', 'BIGINT'),
+    ...lineage,
+  ],
+  key: ['SYMBOL', 'BAR_START', 'BAR_INTERVAL'],
+};
+
 export const TBL_COMPANY: TableDef = {
   schema: 'OPERATIONAL',
   name: 'TBL_COMPANY',
@@ -127,7 +152,7 @@ export const TBL_FINANCIAL: TableDef = {
   key: ['SYMBOL', 'PERIOD_END', 'STATEMENT', 'ITEM'],
 };
 
-/** Market-wide daily figures (index levels, market cap), one row per (date, metric). */
+/** Market-wide daily figures (the total market capitalisation, ...), one row per (date, metric). */
 export const TBL_MARKET_STAT: TableDef = {
   schema: 'OPERATIONAL',
   name: 'TBL_MARKET_STAT',
@@ -251,6 +276,7 @@ export const MODEL_RUNS: TableDef = {
 /** What the loaders and the stream sinks write: the data, the file manifest and the quarantine. */
 export const DATA_TABLES: TableDef[] = [
   TBL_STOCK_PRICE,
+  TBL_INTRADAY_PRICE,
   STREAM_BARS,
   TBL_COMPANY,
   TBL_INDEX,
