@@ -18,7 +18,7 @@ describe('where egx upload puts a file', () => {
   test('--kind decides over folder and file name; an unknown kind is refused naming the kinds', () => {
     expect(batchKeyFor('vendor/COMI.csv', 'companies')).toBe('batch/companies/vendor/COMI.csv');
     expect(() => batchKeyFor('COMI.csv', 'price')).toThrow(
-      'unknown file kind "price" (expected one of: prices, companies, indices, finances, index_levels)',
+      'unknown file kind "price" (expected one of: prices, companies, indices, finances, index_levels, intraday)',
     );
   });
 });
