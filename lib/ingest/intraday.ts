@@ -13,8 +13,8 @@ import { parseNumber, ValueParseError } from './values.js';
  * - Timestamps: ISO (`2025-07-20 07:22:00`, `2025-07-20T10:22:00+03:00`, `…Z`) or unix seconds or
  *   milliseconds. Times without a zone are UTC (as TradingView's exports write them); the note says so.
  * - The interval: from the file name when it says (`COMI_5m.csv`, TradingView's `EGX_COMI, 5.csv`),
- *   else the greatest common divisor of the gaps between the first bars (sparse bars of an
- *   illiquid symbol still give 1m). Stated in the file's note.
+ *   else the greatest common divisor of the recurring gaps between the first bars (sparse bars of
+ *   an illiquid symbol still give 1m). Stated in the file's note.
  * - Validation as daily files: close > 0, high >= low, nothing negative, one bar per start; and the
  *   bar starts on the interval's grid.
  * - Columns other than the timestamp, OHLC, volume and symbol (indicators a charting export adds)
@@ -102,10 +102,19 @@ function barStarts(rows: CsvRecord[], col: number): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-/** The greatest common divisor of the gaps between sorted bar starts, or undefined for fewer than two. */
+/**
+ * The bars' spacing from sorted bar starts: the greatest common divisor of the gaps that recur
+ * (of every gap when none does), so one stray bar (`10:26:30` among whole minutes) does not halve
+ * it; undefined for fewer than two bars.
+ */
 function spacing(stamps: number[]): number | undefined {
-  let g = 0;
-  for (let i = 1; i < stamps.length; i++) g = gcd(stamps[i]! - stamps[i - 1]!, g);
+  const gaps = new Map<number, number>();
+  for (let i = 1; i < stamps.length; i++) {
+    const gap = stamps[i]! - stamps[i - 1]!;
+    gaps.set(gap, (gaps.get(gap) ?? 0) + 1);
+  }
+  const recurring = [...gaps].filter(([, n]) => n >= 2).map(([gap]) => gap);
+  const g = (recurring.length > 0 ? recurring : [...gaps.keys()]).reduce((a, b) => gcd(b, a), 0);
   return g > 0 ? g : undefined;
 }
 
