@@ -148,30 +148,41 @@ export function intradaySymbolFromKey(key: string): string {
 }
 
 // Cairo's offset from UTC (EET, with summer time in some years) by UTC hour: few distinct hours per file.
-const cairoDates = new Map<number, string>();
-const cairoFormat = new Intl.DateTimeFormat('en-CA', {
+const cairoOffsets = new Map<number, number>();
+const cairoClock = new Intl.DateTimeFormat('en-US', {
   timeZone: 'Africa/Cairo',
+  hourCycle: 'h23',
   year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
 });
 
-/** The Cairo calendar date ('YYYY-MM-DD') of an instant. */
-export function cairoDate(ms: number): string {
+/** An instant on Cairo's clock: ms since the epoch of the same wall-clock time in UTC. */
+export function cairoLocal(ms: number): number {
   const hour = Math.floor(ms / 3_600_000);
-  let d = cairoDates.get(hour);
-  if (d === undefined) {
-    if (cairoDates.size > 100_000) cairoDates.clear();
-    d = cairoFormat.format(new Date(hour * 3_600_000));
-    cairoDates.set(hour, d);
+  let offset = cairoOffsets.get(hour);
+  if (offset === undefined) {
+    if (cairoOffsets.size > 100_000) cairoOffsets.clear();
+    const at = hour * 3_600_000;
+    const p = Object.fromEntries(
+      cairoClock.formatToParts(new Date(at)).map((x) => [x.type, Number(x.value)]),
+    );
+    offset = Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute) - at;
+    cairoOffsets.set(hour, offset);
   }
-  return d;
+  return ms + offset;
 }
+
+/** The Cairo calendar date ('YYYY-MM-DD') of an instant. */
+export const cairoDate = (ms: number): string => new Date(cairoLocal(ms)).toISOString().slice(0, 10);
 
 const COLUMNS = [
   'SYMBOL',
   'BAR_INTERVAL',
   'BAR_START',
+  'BAR_START_LOCAL',
   'TRADE_DATE',
   'DATA_SOURCE',
   'OPEN_PRICE',
@@ -238,6 +249,7 @@ export function openIntraday(head: CsvHead, key: string): OpenedFile {
       if (!r.ok) return `symbol: ${r.error.message}`;
       symbol = r.symbol;
     }
+    const local = cairoLocal(t.ms);
     const open = num('open', cells);
     const high = num('high', cells);
     const low = num('low', cells);
@@ -260,7 +272,8 @@ export function openIntraday(head: CsvHead, key: string): OpenedFile {
           symbol,
           interval,
           new Date(t.ms),
-          cairoDate(t.ms),
+          new Date(local),
+          new Date(local).toISOString().slice(0, 10),
           source,
           open,
           high,

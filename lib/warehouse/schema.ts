@@ -61,9 +61,11 @@ export const STREAM_BARS: TableDef = {
 
 /**
  * Intraday bars from files (1-minute, 5-minute, ... exports such as TradingView's), one row per
- * (symbol, bar start, interval): a later file's bar replaces an earlier one's (DATA_SOURCE says whose). BAR_START is the bar's opening instant in UTC, BAR_INTERVAL
- * its length as `<n>m` or `<n>h` (inferred from the timestamps or the file name), TRADE_DATE the
- * Cairo calendar date of the bar.
+ * (symbol, bar start, interval): a later file's bar replaces an earlier one's (DATA_SOURCE says
+ * whose). BAR_START is the bar's opening instant in UTC, BAR_START_LOCAL the same instant on
+ * Cairo's clock (so models need no time-zone functions, which DuckDB and Snowflake spell
+ * differently), TRADE_DATE its Cairo date, BAR_INTERVAL its length as `<n>m`, `<n>h` or `<n>s`
+ * (from the file name or the timestamps).
  */
 export const TBL_INTRADAY_PRICE: TableDef = {
   schema: 'OPERATIONAL',
@@ -72,6 +74,7 @@ export const TBL_INTRADAY_PRICE: TableDef = {
     c('SYMBOL', 'VARCHAR', false),
     c('BAR_INTERVAL', 'VARCHAR', false),
     c('BAR_START', 'TIMESTAMP', false),
+    c('BAR_START_LOCAL', 'TIMESTAMP'),
     c('TRADE_DATE', 'DATE', false),
     c('DATA_SOURCE', 'VARCHAR', false),
     c('OPEN_PRICE', 'DOUBLE'),

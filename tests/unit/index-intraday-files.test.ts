@@ -7,7 +7,13 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createBatchActivities } from '../../activities/batch.js';
 import { readerForKey } from '../../lib/ingest/kinds.js';
-import { cairoDate, intervalFromName, intradaySpacing, parseTimestamp } from '../../lib/ingest/intraday.js';
+import {
+  cairoDate,
+  cairoLocal,
+  intervalFromName,
+  intradaySpacing,
+  parseTimestamp,
+} from '../../lib/ingest/intraday.js';
 import { loadFile, type FileLoadResult } from '../../lib/ingest/load-file.js';
 import { loadFiles } from '../../lib/ingest/load-many.js';
 import { formatSummary, summarize } from '../../lib/ingest/load-summary.js';
@@ -306,7 +312,7 @@ describe('intraday bar files', () => {
       { LINE: 11, REASON: 'datetime: unreadable timestamp "20/07/2025 7:27"' },
     ]);
     const bars = await bulkWh.query(
-      `SELECT SYMBOL, BAR_INTERVAL, BAR_START, TRADE_DATE, DATA_SOURCE, CLOSE_PRICE, VOLUME, SOURCE_LINE
+      `SELECT SYMBOL, BAR_INTERVAL, BAR_START, BAR_START_LOCAL, TRADE_DATE, DATA_SOURCE, CLOSE_PRICE, VOLUME, SOURCE_LINE
          FROM OPERATIONAL.TBL_INTRADAY_PRICE WHERE SOURCE_LINE IN (2, 12) OR SYMBOL = 'ETEL' ORDER BY SYMBOL, BAR_START`,
     );
     expect(bars).toEqual([
@@ -314,6 +320,7 @@ describe('intraday bar files', () => {
         SYMBOL: 'COMI',
         BAR_INTERVAL: '1m',
         BAR_START: new Date('2025-07-20T07:22:00Z'),
+        BAR_START_LOCAL: new Date('2025-07-20T10:22:00Z'), // Cairo's clock: UTC+3 in summer
         TRADE_DATE: '2025-07-20',
         DATA_SOURCE: 'ohlcv',
         CLOSE_PRICE: 89.55,
@@ -324,6 +331,7 @@ describe('intraday bar files', () => {
         SYMBOL: 'COMI',
         BAR_INTERVAL: '1m',
         BAR_START: new Date('2025-07-21T07:20:00Z'),
+        BAR_START_LOCAL: new Date('2025-07-21T10:20:00Z'),
         TRADE_DATE: '2025-07-21',
         DATA_SOURCE: 'ohlcv',
         CLOSE_PRICE: 89.8,
@@ -331,13 +339,14 @@ describe('intraday bar files', () => {
         SOURCE_LINE: 12,
       },
       ...[
-        ['07:00', 35.6, 1000],
-        ['07:05', 35.8, 2000],
-        ['07:10', 35.2, 500],
-      ].map(([t, close, volume], i) => ({
+        ['07:00', '10:00', 35.6, 1000],
+        ['07:05', '10:05', 35.8, 2000],
+        ['07:10', '10:10', 35.2, 500],
+      ].map(([t, local, close, volume], i) => ({
         SYMBOL: 'ETEL',
         BAR_INTERVAL: '5m',
         BAR_START: new Date(`2024-07-17T${t as string}:00Z`),
+        BAR_START_LOCAL: new Date(`2024-07-17T${local as string}:00Z`),
         TRADE_DATE: '2024-07-17',
         DATA_SOURCE: 'tradingview',
         CLOSE_PRICE: close,
@@ -370,6 +379,9 @@ describe('intraday bar files', () => {
     // Cairo is UTC+3 in summer 2025, UTC+2 in winter: 21:30 UTC is the next Cairo day in summer only.
     expect(cairoDate(Date.parse('2025-07-20T21:30:00Z'))).toBe('2025-07-21');
     expect(cairoDate(Date.parse('2025-12-20T21:30:00Z'))).toBe('2025-12-20');
+    expect(new Date(cairoLocal(Date.parse('2025-12-08T08:00:00Z')))).toEqual(
+      new Date('2025-12-08T10:00:00Z'),
+    );
     expect(intervalFromName('batch/intraday/EGX_COMI, 15.csv')).toBe(900_000);
     expect(intervalFromName('COMI_1h.csv')).toBe(3_600_000);
     expect(intervalFromName('COMI.csv')).toBeUndefined();
