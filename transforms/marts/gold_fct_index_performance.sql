@@ -1,7 +1,8 @@
--- One row per index and trading day: a level built from the members' bars, weighted by their
--- published index weights (equal weights when none are published), with change and member count.
+-- One row per index and trading day: the official level from the index level files next to a
+-- level built from the members' bars, weighted by their published index weights (equal weights
+-- when none are published), with each one's change and their tracking difference.
 -- Each day uses the membership snapshot in effect (latest as-of date on or before it); days before
--- the first snapshot use the first one.
+-- the first snapshot use the first one. A day has a row when either level exists.
 with members as (
     select * from {{ ref('stg_index_membership') }}
 ),
@@ -42,11 +43,81 @@ daily as (
         sum(weight * close_price) / sum(weight) as index_close
     from member_bars
     group by index_code, trade_date
+),
+
+weighted as (
+    select
+        daily.*,
+        index_close - lag(index_close) over (partition by index_code order by trade_date) as index_change,
+        (index_close - lag(index_close) over (partition by index_code order by trade_date))
+            / lag(index_close) over (partition by index_code order by trade_date) * 100 as index_change_pct
+    from daily
+),
+
+official as (
+    select
+        index_code,
+        trade_date,
+        data_source as official_source,
+        close_level as official_close,
+        (close_level - lag(close_level) over (partition by index_code order by trade_date))
+            / lag(close_level) over (partition by index_code order by trade_date) * 100 as official_change_pct
+    from {{ ref('stg_index_levels') }}
+),
+
+joined as (
+    select
+        coalesce(w.index_code, o.index_code) as index_code,
+        coalesce(w.trade_date, o.trade_date) as trade_date,
+        w.constituent_count,
+        w.index_open,
+        w.index_high,
+        w.index_low,
+        w.index_close,
+        w.index_change,
+        w.index_change_pct,
+        o.official_source,
+        o.official_close,
+        o.official_change_pct
+    from weighted w
+    full outer join official o on o.index_code = w.index_code and o.trade_date = w.trade_date
+),
+
+-- The first day with both levels: the constituent-weighted level is rebased to the official one there.
+base as (
+    select index_code, trade_date as base_date, index_close as base_index_close, official_close as base_official_close
+    from (
+        select
+            index_code,
+            trade_date,
+            index_close,
+            official_close,
+            row_number() over (partition by index_code order by trade_date) as n
+        from joined
+        where index_close is not null and official_close is not null
+    ) b
+    where n = 1
 )
 
 select
-    daily.*,
-    index_close - lag(index_close) over (partition by index_code order by trade_date) as index_change,
-    (index_close - lag(index_close) over (partition by index_code order by trade_date))
-        / lag(index_close) over (partition by index_code order by trade_date) * 100 as index_change_pct
-from daily
+    j.index_code,
+    j.trade_date,
+    j.constituent_count,
+    j.index_open,
+    j.index_high,
+    j.index_low,
+    j.index_close,
+    j.index_change,
+    j.index_change_pct,
+    j.official_source,
+    j.official_close,
+    j.official_change_pct,
+    j.index_change_pct - j.official_change_pct as tracking_difference_pct,
+    case when j.trade_date >= b.base_date then b.base_date end as rebase_date,
+    case when j.trade_date >= b.base_date
+        then j.index_close * b.base_official_close / b.base_index_close end as index_close_rebased,
+    case when j.trade_date >= b.base_date
+        then (j.index_close * b.base_official_close / b.base_index_close / j.official_close - 1) * 100
+    end as cumulative_tracking_difference_pct
+from joined j
+left join base b on b.index_code = j.index_code
