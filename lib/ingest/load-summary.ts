@@ -65,7 +65,8 @@ export function formatSummary(s: LoadSummary): string {
       .sort((a, b) => b[1] - a[1])
       .map(([reason, n]) => `  ${String(n).padStart(7)}  ${reason}`),
     ...s.failedFiles.map((f) => `not loaded: ${f.key}: ${f.error}`),
-    ...s.notes.map((n) => `note: ${n.key}: ${n.notes.join('; ')}`),
   ];
+  // What readers said about files (the bar interval, columns ignored), one line per file.
+  for (const n of s.notes) lines.push(`note: ${n.key}: ${n.notes.join('; ')}`);
   return lines.join('\n');
 }
