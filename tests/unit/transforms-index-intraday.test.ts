@@ -475,4 +475,18 @@ describe('intraday marts', () => {
     await build(['stg_intraday_bars', 'gold_fct_intraday_daily', 'gold_fct_intraday_hourly_volume'], true);
     expect(await snapshot()).toEqual(incremental);
   });
+
+  test('every column the index and intraday models publish is described in their YAML', async () => {
+    await loadFixtures();
+    await build();
+    for (const name of MODELS) {
+      const model = project.models.get(name)!;
+      const published = await q<{ c: string }>(
+        `SELECT lower(column_name) AS c FROM information_schema.columns
+          WHERE upper(table_schema) = '${model.schema}' AND lower(table_name) = '${name}' ORDER BY ordinal_position`,
+      );
+      const described = model.columns.filter((c) => c.description).map((c) => c.name);
+      expect(described.sort(), name).toEqual(published.map((p) => p.c).sort());
+    }
+  });
 });
