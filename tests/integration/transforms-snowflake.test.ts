@@ -144,8 +144,9 @@ test('every model builds (write-audit-publish) and every test runs on Snowflake 
     },
     expect.objectContaining({ TRADE_DATE: day(1), OFFICIAL_CLOSE: 1100, INDEX_CLOSE: 13 }),
   ]);
+  // The members' weighted return: BBB 10.5 -> 12.5, AAA 11.5 -> 13.5, equal weights; officially +10%.
   expect((index[1] as { TRACKING_DIFFERENCE_PCT: number }).TRACKING_DIFFERENCE_PCT).toBeCloseTo(
-    (2 / 11) * 100 - 10,
+    ((12.5 / 10.5 - 1) / 2 + (13.5 / 11.5 - 1) / 2) * 100 - 10,
     9,
   );
   const intraday = await wh.query(

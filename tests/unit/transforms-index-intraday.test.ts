@@ -180,29 +180,31 @@ describe('index performance: official level beside the constituent-weighted one'
     const rows = await q<Record<string, number | string | null>>(
       `SELECT * FROM GOLD.gold_fct_index_performance ORDER BY trade_date`,
     );
-    // Weighted closes: 0.6 * AAA + 0.4 * BBB = 14, 14.6, 15.4.
+    // Weighted closes: 0.6 * AAA + 0.4 * BBB = 14, 14.6, 15.4. The members' weighted returns:
+    // AAA +10%, BBB flat on the 3rd (6%); AAA flat, BBB +10% on the 4th (4%).
     const weighted = [null, 14, 14.6, 15.4];
+    const returns = [null, null, 6, 4];
     const official = [1000, 1400, 1442, 1501];
     const pct = (a: number, b: number) => ((a - b) / b) * 100;
+    const rebased = [null, 1400, 1400 * 1.06, 1400 * 1.06 * 1.04];
     const expected = official.map((close, i) => {
       const w = weighted[i]!;
       const prevW = weighted[i - 1];
-      const indexChangePct = w !== null && prevW != null ? pct(w, prevW) : null;
       const officialChangePct = i > 0 ? pct(close, official[i - 1]!) : null;
-      const rebased = w === null ? null : (w * 1400) / 14;
+      const r = returns[i]!;
       return {
         trade_date: `2024-01-0${i + 1}`,
         constituent_count: w === null ? null : 2,
         index_close: w,
-        index_change_pct: indexChangePct,
+        index_change_pct: w !== null && prevW != null ? pct(w, prevW) : null,
+        constituent_return_pct: r,
         official_source: ['investing', 'investing', 'yahoo', 'egx'][i],
         official_close: close,
         official_change_pct: officialChangePct,
-        tracking_difference_pct:
-          indexChangePct === null || officialChangePct === null ? null : indexChangePct - officialChangePct,
+        tracking_difference_pct: r === null || officialChangePct === null ? null : r - officialChangePct,
         rebase_date: w === null ? null : '2024-01-02',
-        index_close_rebased: rebased,
-        cumulative_tracking_difference_pct: rebased === null ? null : (rebased / close - 1) * 100,
+        index_close_rebased: rebased[i],
+        cumulative_tracking_difference_pct: rebased[i] == null ? null : (rebased[i] / close - 1) * 100,
       };
     });
     expect(rows).toHaveLength(4);
@@ -212,8 +214,35 @@ describe('index performance: official level beside the constituent-weighted one'
         else expect(row[k], `${k} on ${row.trade_date}`).toEqual(v);
       }
     });
-    // Day 3: the members rose 4.29% and the index 3%: 1.29 points of tracking difference.
-    expect(rows[2]!.tracking_difference_pct).toBeCloseTo(((14.6 - 14) / 14) * 100 - 3, 9);
+    // The 3rd: the members gained 6%, the index 3%: 3 points of tracking difference.
+    expect(rows[2]!.tracking_difference_pct).toBeCloseTo(3, 9);
+  });
+
+  test("a member's bars from two vendors (adjusted and not) give no return across the switch", async () => {
+    await seed();
+    // BBB's 4th from the broker export (trusted first), at an unadjusted price twice Yahoo's.
+    await wh.upsert(
+      TBL_STOCK_PRICE,
+      [
+        'SYMBOL',
+        'TRADE_DATE',
+        'DATA_SOURCE',
+        'OPEN_PRICE',
+        'HIGH_PRICE',
+        'LOW_PRICE',
+        'CLOSE_PRICE',
+        'VOLUME',
+        'LOADED_AT',
+      ],
+      [['BBB', '2024-01-04', 'egx_ar_export', 44, 44, 44, 44, 100, at]],
+    );
+    await build(['stg_index_levels', 'gold_fct_index_performance']);
+    const [day] = await q<{ index_change_pct: number; constituent_return_pct: number }>(
+      "SELECT index_change_pct, constituent_return_pct FROM GOLD.gold_fct_index_performance WHERE trade_date = '2024-01-04'",
+    );
+    // The average price jumps (14.6 -> 24.2); the members' return is AAA's alone: flat.
+    expect(day!.index_change_pct).toBeCloseTo(((24.2 - 14.6) / 14.6) * 100, 9);
+    expect(day!.constituent_return_pct).toBeCloseTo(0, 9);
   });
 });
 
