@@ -214,7 +214,8 @@ export function openIntraday(head: CsvHead, key: string): OpenedFile {
   const fileSymbol = c.symbol === undefined ? intradaySymbolFromKey(key) : undefined;
 
   const named = intervalFromName(key);
-  const seenStep = spacing(barStarts(head.records.slice(1), time));
+  const starts = barStarts(head.records.slice(1), time);
+  const seenStep = spacing(starts);
   // The name states the interval; the timestamps tell it when the name does not, or when bars are closer than the name says.
   const step = named !== undefined && (seenStep === undefined || seenStep % named === 0) ? named : seenStep;
   if (step === undefined)
@@ -228,7 +229,11 @@ export function openIntraday(head: CsvHead, key: string): OpenedFile {
   const used = new Set([time, ...Object.values(c)]);
   const ignored = header.filter((_, i) => !used.has(i) && header[i]!.trim() !== '');
   let unzoned = 0;
-  let grid: number | undefined;
+  // Where the bars' grid lies: the offset from the interval most of the first bars start at.
+  const mod = (ms: number) => ((ms % step) + step) % step;
+  const offsets = new Map<number, number>();
+  for (const ms of starts) offsets.set(mod(ms), (offsets.get(mod(ms)) ?? 0) + 1);
+  const grid = [...offsets].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 0;
   const width = Math.max(time, ...Object.values(c)) + 1;
   const num = (field: Field, cells: string[]) =>
     c[field] === undefined ? null : parseNumber(field, cells[c[field]]);
@@ -240,8 +245,7 @@ export function openIntraday(head: CsvHead, key: string): OpenedFile {
     if (!t)
       return `${names[time]}: ${text.trim() ? 'unreadable timestamp' : 'missing timestamp'} ${JSON.stringify(text.trim())}`;
     if (!t.zoned) unzoned++;
-    grid ??= t.ms;
-    if ((t.ms - grid) % step !== 0)
+    if (mod(t.ms) !== grid)
       return `${names[time]}: bar start ${new Date(t.ms).toISOString()} is off the ${interval} grid`;
     let symbol = fileSymbol;
     if (symbol === undefined) {

@@ -406,6 +406,24 @@ describe('intraday bar files', () => {
     ]);
   });
 
+  test('a stray first bar off the minute grid is the one quarantined, not the bars after it', async () => {
+    const bar = (t: string) => `2025-07-20 ${t},10,10.5,9.5,10,100`;
+    const minutes = Array.from({ length: 9 }, (_, k) => bar(`07:${22 + k}:00`));
+    await store.put(
+      'batch/intraday/HRHO.csv',
+      ['datetime,open,high,low,close,volume', bar('07:21:30'), ...minutes].join('\n'),
+    );
+    const [r] = await loadFiles({ store, lake, warehouse: bulkWh }, ['batch/intraday/HRHO.csv'], {
+      runId: 'r1',
+    });
+    expect(r).toMatchObject({
+      kind: 'intraday',
+      rowsLoaded: 9,
+      quarantineReasons: { 'datetime: bar start off the 1m grid': 1 },
+      notes: ['intraday bars, interval 1m (from the timestamps)', 'timestamps without a zone read as UTC'],
+    });
+  });
+
   test('a single bar without an interval in its name is refused whole, saying how to name it', async () => {
     await store.put(
       'batch/intraday/COMI.csv',
