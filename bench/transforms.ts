@@ -223,9 +223,21 @@ function runDbt(p: Project): number {
     `{% macro generate_schema_name(custom_schema_name, node) %}{{ custom_schema_name }}{% endmacro %}\n` +
       `{% macro incremental_input(col) %}1 = 1{% endmacro %}\n`,
   );
+  // Every table a model reads, by schema, so a model reading a new one needs no change here.
+  const sources = new Map<string, Set<string>>();
+  for (const m of p.models.values())
+    for (const t of m.sources) {
+      const [schema, table] = t.split('.') as [string, string];
+      sources.set(schema, (sources.get(schema) ?? new Set()).add(table));
+    }
   writeFileSync(
     join(proj, 'models', 'sources.yml'),
-    `version: 2\nsources:\n  - name: OPERATIONAL\n    schema: OPERATIONAL\n    tables: [{name: TBL_COMPANY}, {name: TBL_STOCK_PRICE}, {name: TBL_INDEX}, {name: TBL_INDEX_MEMBERSHIP}, {name: TBL_FINANCIAL}]\n`,
+    `version: 2\nsources:\n${[...sources]
+      .map(
+        ([schema, tables]) =>
+          `  - name: ${schema}\n    schema: ${schema}\n    tables: [${[...tables].map((t) => `{name: ${t}}`).join(', ')}]\n`,
+      )
+      .join('')}`,
   );
   for (const m of p.models.values()) {
     // dbt's snapshots are another kind of node; as a model, a snapshot's first build is a table.

@@ -73,7 +73,7 @@ program
   )
   .option(
     '--kind <kind>',
-    'prices, companies, indices or finances (default: from the folder name; prices otherwise)',
+    'prices, companies, indices, finances, index_levels or intraday (default: from the folder name, else the file name; prices otherwise, whose index levels and intraday bars go to their own tables)',
   )
   .option('--force', 'reload files even when unchanged since the last load')
   .option('--json', 'also print the summary as one JSON object on the last line')

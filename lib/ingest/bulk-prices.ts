@@ -12,6 +12,7 @@ import { matchedCountSql, mergeSql } from '../warehouse/sql.js';
 import type { Warehouse } from '../warehouse/types.js';
 import { detectDailyFormat, epochDay, readDailyBars, symbolFromKey, type DailyFormat } from './daily-bars.js';
 import { FileUnreadableError } from './records.js';
+import { isIndexLevelKey } from './index-levels.js';
 import {
   emptyResult,
   reasonCounts,
@@ -38,7 +39,9 @@ import { pooled } from '../util/pool.js';
  *
  * Both write the same rows, quarantine and manifest as the row-by-row loader (loadFile). What
  * neither takes (a file name that is not a ticker, an unknown layout, an unreadable file, a file
- * too big to hold) is left to loadFile, which reports it.
+ * too big to hold) is left to loadFile, which reports it; so are files that are not a stock's daily
+ * bars (named after an index, or found by the parser to hold intraday bars or index levels), which
+ * loadFile's reader sends to their own tables.
  */
 
 const FAST_FORMATS = new Set(['ohlcv', 'yahoo']);
@@ -80,6 +83,8 @@ function plainLayout(key: string, first: Buffer, header: string): DailyFormat | 
   if (sniffEncoding(first) !== 'utf-8' || first[0] === 0xef) return undefined;
   // Plain header names only: no quoting, no BOM, nothing the CSV parser would treat specially.
   if (!/^[A-Za-z][A-Za-z0-9 _.]*(,[A-Za-z][A-Za-z0-9 _.]*)*$/.test(header)) return undefined;
+  // Timestamps may be intraday bars: the parser tells (and leaves them to the row loader).
+  if (/(^|,)(datetime|time|timestamp)(,|$)/i.test(header)) return undefined;
   try {
     const format = detectDailyFormat(key, header.split(','));
     return FAST_FORMATS.has(format.id) ? format : undefined;
@@ -268,6 +273,8 @@ export async function loadPriceFilesInBulk(
   const inspect = async (key: string) => {
     // A key or file name the row loader refuses is its to report, with the reason.
     if (objectKeyProblem(key) || !safeSymbolFromKey(key)) return { key, rest: true as const };
+    // An index's or the market's levels are never a stock's: the row loader files them.
+    if (isIndexLevelKey(key)) return { key, rest: true as const };
     const path = store.fileOf(key);
     // A missing file is the row loader's to report.
     const bytes = await stat(path).then(

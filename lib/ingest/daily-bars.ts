@@ -1,6 +1,8 @@
 import { safeParseSymbol } from '../market/symbol.js';
 import { FileUnreadableError } from './records.js';
-import { readCsvBatches, type CsvRecord } from './text-stream.js';
+import { readCsvHead, type CsvHead, type CsvRecord } from './text-stream.js';
+import { isIndexLevelHeader } from './index-levels.js';
+import { intradaySpacing } from './intraday.js';
 import { parseDate, parseNumber, ValueParseError, type DayOrder } from './values.js';
 
 /** One daily bar, normalised from any supported file format. */
@@ -159,22 +161,18 @@ export interface DailyBarReader {
 /**
  * Opens a daily price file (any supported vendor format, UTF-8 or Windows-1256) as a stream of
  * parsed rows. Bad rows come out as rejects with their line and reason; a second row for a date
- * already seen in the file is a reject too. Never holds the whole file in memory.
+ * already seen in the file is a reject too. Never holds the whole file in memory. A file of
+ * another kind (intraday bars, an index level export: see notDailyReason) is refused whole with
+ * NotDailyBarsError, for its own reader.
  */
 export async function readDailyBars(
-  input: AsyncIterable<Uint8Array | string>,
+  input: AsyncIterable<Uint8Array | string> | CsvHead,
   opts: { file: string; symbol: string },
 ): Promise<DailyBarReader> {
-  const input$ = readCsvBatches(input);
-  // The header and the first data row (which tells MarketWatch apart) may come in different pieces.
-  const head: CsvRecord[] = [];
-  let done = false;
-  while (head.length < 2 && !done) {
-    const next = await input$.next();
-    if (next.done) done = true;
-    else head.push(...next.value);
-  }
+  const { records: head, rest } = 'records' in input ? input : await readCsvHead(input, HEAD_ROWS);
   if (head.length === 0) throw new UnknownFormatError(opts.file, [], ['date', 'high', 'low', 'close']);
+  const other = notDailyReason(head);
+  if (other) throw new NotDailyBarsError(`${opts.file}: ${other.reason}, not daily bars`, other.kind);
   const format = detectDailyFormat(opts.file, head[0]!.cells, head[1]?.cells);
   const parse = dailyRowParser(format, opts.symbol);
   // Lines by day number: no date text is kept for the whole file.
@@ -199,12 +197,43 @@ export async function readDailyBars(
 
   async function* batches(): AsyncGenerator<ParsedRow[]> {
     if (head.length > 1) yield head.slice(1).map(one);
-    if (!done) for await (const records of input$) yield records.map(one);
+    for await (const records of rest) yield records.map(one);
   }
   async function* rows(): AsyncGenerator<ParsedRow> {
     for await (const b of batches()) yield* b;
   }
   return { format, rows: rows(), batches: batches() };
+}
+
+/** Data rows read ahead to tell a file's kind: enough for intraday files to show their spacing. */
+export const HEAD_ROWS = 500;
+
+/** Thrown by readDailyBars for a file of another kind (`kind`: the FILE_KINDS name of its reader). */
+export class NotDailyBarsError extends FileUnreadableError {
+  constructor(
+    message: string,
+    readonly kind: 'intraday' | 'index_levels',
+  ) {
+    super(message);
+    this.name = 'NotDailyBarsError';
+  }
+}
+
+/**
+ * Why a price file with this head (header and first records) is not daily bars, or undefined:
+ * intraday bars (times of day in the date column, bars less than a day apart), or an index level
+ * export (EGX's `Date,Value,High,Low`) or a market-cap series (see index-levels.ts).
+ */
+export function notDailyReason(
+  head: CsvRecord[],
+): { kind: 'intraday' | 'index_levels'; reason: string } | undefined {
+  const header = head[0]?.cells ?? [];
+  if (isIndexLevelHeader(header))
+    return { kind: 'index_levels', reason: 'an index level or market statistics file' };
+  const spacing = intradaySpacing(header, head.slice(1));
+  if (spacing !== undefined)
+    return { kind: 'intraday', reason: `intraday bars (timestamps ${spacing} apart)` };
+  return undefined;
 }
 
 /**

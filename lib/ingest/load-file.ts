@@ -35,6 +35,8 @@ export interface FileLoadResult {
   quarantineReasons: Record<string, number>;
   /** Set when the whole file could not be read (it is quarantined as line 0). */
   error?: string;
+  /** What the reader reports about the file: columns it ignored, values it read as missing, the bar interval. */
+  notes?: string[];
 }
 
 export interface LoadFileOptions {
@@ -58,8 +60,9 @@ export function reasonClass(reason: string): string {
   return reason
     .replace(/, got .*$/, '')
     .replace(/ \(also on line \d+\)$/, '')
+    .replace(/^(\w+): bar start .* is off the (\w+) grid$/, '$1: bar start off the $2 grid')
     .replace(/ "[^"]*"$/, '')
-    .replace(/^duplicate (date|symbol) .*$/, 'duplicate $1')
+    .replace(/^duplicate (date|symbol|bar) .*$/, 'duplicate $1')
     .replace(/^symbol: .* is not an EGX ticker: .*$/, 'symbol: not an EGX ticker')
     .replace(/^high .* < low .*$/, 'high < low');
 }
@@ -106,14 +109,17 @@ export async function loadFile(
   }
 
   const loadedAt = now();
-  const columns = [...reader.columns, 'SOURCE_KEY', 'SOURCE_LINE', 'RUN_ID', 'LOADED_AT'];
+  // The file's reader may find by its content that it belongs in another table (see OpenedFile).
+  let table = reader.table;
+  let columns: string[] = [];
   const quarantined: QuarantineEntry[] = [];
   let batch: SqlValue[][] = [];
   let rowsRead = 0;
+  let notes: string[] | undefined;
   const flush = async () => {
     opts.signal?.throwIfAborted();
     if (batch.length === 0) return;
-    const r = await warehouse.upsert(reader.table, columns, batch);
+    const r = await warehouse.upsert(table, columns, batch);
     result.rowsInserted += r.inserted;
     result.rowsUpdated += r.updated;
     result.rowsLoaded += batch.length;
@@ -122,8 +128,13 @@ export async function loadFile(
   };
 
   try {
-    const { format, records } = await reader.open(await store.get(key), key);
+    const opened = await reader.open(await store.get(key), key);
+    const { format, records } = opened;
+    table = opened.table ?? reader.table;
+    columns = [...(opened.columns ?? reader.columns), 'SOURCE_KEY', 'SOURCE_LINE', 'RUN_ID', 'LOADED_AT'];
+    result.kind = opened.kind ?? reader.kind;
     result.format = format;
+    notes = opened.notes;
     for await (const recs of records) {
       for (const rec of recs) {
         rowsRead++;
@@ -137,6 +148,7 @@ export async function loadFile(
       }
     }
     await flush();
+    if (notes?.length) result.notes = [...notes];
   } catch (e) {
     // Only reading/parsing errors quarantine the file; warehouse or store failures are retried by the caller.
     if (!(e instanceof FileUnreadableError || e instanceof CsvError)) throw e;
@@ -154,7 +166,7 @@ export async function loadFile(
     {
       key,
       etag: info.etag,
-      kind: reader.kind,
+      kind: result.kind,
       format: result.format,
       rowsLoaded: result.rowsLoaded,
       rowsQuarantined: result.rowsQuarantined,

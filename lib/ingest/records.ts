@@ -11,10 +11,22 @@ export interface FileKindReader {
   /** Target columns the parser fills, in order (lineage columns are added by the loader). */
   columns: string[];
   /** Reads the header; then `records` gives the rows in file order, in arrays of any size. */
-  open(
-    input: AsyncIterable<Uint8Array | string>,
-    key: string,
-  ): Promise<{ format: string; records: AsyncIterable<LoadRecord[]> }>;
+  open(input: AsyncIterable<Uint8Array | string>, key: string): Promise<OpenedFile>;
+}
+
+/** A file as a reader opened it. */
+export interface OpenedFile {
+  format: string;
+  records: AsyncIterable<LoadRecord[]>;
+  /**
+   * Set when the content shows the file is of another kind than its reader's (daily price files
+   * that turn out to be intraday bars or index levels): that kind, its table and its columns.
+   */
+  kind?: string;
+  table?: TableDef;
+  columns?: string[];
+  /** What the load reports about the file (columns ignored, values read as missing, the bar interval); complete once `records` is read. */
+  notes?: string[];
 }
 
 /** Groups records one at a time into arrays of up to `size`, for FileKindReader.open. */

@@ -213,3 +213,30 @@ export async function* readCsvBatches(
 export async function* readCsv(input: AsyncIterable<Uint8Array | string>): AsyncGenerator<CsvRecord> {
   for await (const records of readCsvBatches(input)) yield* records;
 }
+
+/** The first records of a CSV (see readCsvHead) and a stream of the ones after them. */
+export interface CsvHead {
+  /** The header record and the data records read with it: at least `rows` of them unless the file is shorter. */
+  records: CsvRecord[];
+  /** The records after `records`, in arrays as the input completes them. */
+  rest: AsyncGenerator<CsvRecord[]>;
+}
+
+/**
+ * Reads a CSV (as readCsvBatches) until it has the header and at least `rows` data records, to
+ * tell its layout before reading on; `rest` gives the remaining records.
+ */
+export async function readCsvHead(input: AsyncIterable<Uint8Array | string>, rows = 1): Promise<CsvHead> {
+  const all = readCsvBatches(input);
+  const records: CsvRecord[] = [];
+  let done = false;
+  while (records.length < rows + 1 && !done) {
+    const next = await all.next();
+    if (next.done) done = true;
+    else records.push(...next.value);
+  }
+  async function* rest(): AsyncGenerator<CsvRecord[]> {
+    if (!done) yield* all;
+  }
+  return { records, rest: rest() };
+}

@@ -1,4 +1,4 @@
-import type { ColumnDef, TableDef } from './types.js';
+import type { ColumnDef, TableDef, Warehouse } from './types.js';
 
 /** The warehouse layout (docs/ARCHITECTURE.md): schemas RAW, OPERATIONAL, SILVER, GOLD, META and the tables the loaders own. */
 
@@ -59,6 +59,34 @@ export const STREAM_BARS: TableDef = {
   key: ['SYMBOL', 'BAR_INTERVAL', 'TS'],
 };
 
+/**
+ * Intraday bars from files (1-minute, 5-minute, ... exports such as TradingView's), one row per
+ * (symbol, bar start, interval): a later file's bar replaces an earlier one's (DATA_SOURCE says
+ * whose). BAR_START is the bar's opening instant in UTC, BAR_START_LOCAL the same instant on
+ * Cairo's clock (so models need no time-zone functions, which DuckDB and Snowflake spell
+ * differently), TRADE_DATE its Cairo date, BAR_INTERVAL its length as `<n>m`, `<n>h` or `<n>s`
+ * (from the file name or the timestamps).
+ */
+export const TBL_INTRADAY_PRICE: TableDef = {
+  schema: 'OPERATIONAL',
+  name: 'TBL_INTRADAY_PRICE',
+  columns: [
+    c('SYMBOL', 'VARCHAR', false),
+    c('BAR_INTERVAL', 'VARCHAR', false),
+    c('BAR_START', 'TIMESTAMP', false),
+    c('BAR_START_LOCAL', 'TIMESTAMP'),
+    c('TRADE_DATE', 'DATE', false),
+    c('DATA_SOURCE', 'VARCHAR', false),
+    c('OPEN_PRICE', 'DOUBLE'),
+    c('HIGH_PRICE', 'DOUBLE'),
+    c('LOW_PRICE', 'DOUBLE'),
+    c('CLOSE_PRICE', 'DOUBLE'),
+    c('VOLUME', 'BIGINT'),
+    ...lineage,
+  ],
+  key: ['SYMBOL', 'BAR_START', 'BAR_INTERVAL'],
+};
+
 export const TBL_COMPANY: TableDef = {
   schema: 'OPERATIONAL',
   name: 'TBL_COMPANY',
@@ -74,6 +102,11 @@ export const TBL_COMPANY: TableDef = {
   key: ['SYMBOL'],
 };
 
+/**
+ * Official index levels, one row per (index code, trade date, vendor), from index level files
+ * (Investing, Yahoo, EGX exports of EGX30, EGX70, ...). Until 2026-12 this table held only
+ * (INDEX_CODE, INDEX_NAME) and was never filled; bootstrapWarehouse moves such a table aside.
+ */
 export const TBL_INDEX: TableDef = {
   schema: 'OPERATIONAL',
   name: 'TBL_INDEX',
@@ -122,7 +155,7 @@ export const TBL_FINANCIAL: TableDef = {
   key: ['SYMBOL', 'PERIOD_END', 'STATEMENT', 'ITEM'],
 };
 
-/** Market-wide daily figures (index levels, market cap), one row per (date, metric). */
+/** Market-wide daily figures (the total market capitalisation, ...), one row per (date, metric). */
 export const TBL_MARKET_STAT: TableDef = {
   schema: 'OPERATIONAL',
   name: 'TBL_MARKET_STAT',
@@ -246,6 +279,7 @@ export const MODEL_RUNS: TableDef = {
 /** What the loaders and the stream sinks write: the data, the file manifest and the quarantine. */
 export const DATA_TABLES: TableDef[] = [
   TBL_STOCK_PRICE,
+  TBL_INTRADAY_PRICE,
   STREAM_BARS,
   TBL_COMPANY,
   TBL_INDEX,
@@ -265,8 +299,54 @@ export const ALL_TABLES: TableDef[] = [
   ALERTS,
 ];
 
-/** Creates every schema and table the pipeline owns; safe to run on every start. */
-export async function bootstrapWarehouse(wh: import('./types.js').Warehouse): Promise<void> {
+/** The suffix of the copy an existing table of an older layout is kept under (`TBL_INDEX__PREVIOUS`). */
+export const PREVIOUS_LAYOUT_SUFFIX = '__PREVIOUS';
+
+/**
+ * Brings existing tables to the layout of `tables`, before they are created (IF NOT EXISTS) by
+ * bootstrap. A table lacking a column of its key (its natural key changed: DuckDB's primary key
+ * cannot be altered, and the old rows may not fit it) is moved aside whole: its rows are copied to
+ * `<name>__PREVIOUS` (replacing an earlier copy) and the table is dropped, so bootstrap creates it
+ * anew. A table lacking only other columns gets them added (null in the old rows). Returns what it
+ * did, one line per table changed; a second run finds nothing to do.
+ */
+export async function migrateTables(wh: Warehouse, tables: TableDef[]): Promise<string[]> {
+  const done: string[] = [];
+  const schemas = [...new Set(tables.map((t) => t.schema))];
+  // One query for every table: bootstrap runs on each start, and each statement costs a round trip on Snowflake.
+  const rows = await wh.query<{ T: string; C: string }>(
+    `SELECT UPPER(TABLE_SCHEMA) || '.' || UPPER(TABLE_NAME) AS T, UPPER(COLUMN_NAME) AS C
+       FROM INFORMATION_SCHEMA.COLUMNS WHERE UPPER(TABLE_SCHEMA) IN (${schemas.map(() => '?').join(', ')})`,
+    schemas,
+  );
+  const existing = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const cols = existing.get(r.T) ?? new Set<string>();
+    cols.add(r.C);
+    existing.set(r.T, cols);
+  }
+  for (const t of tables) {
+    const have = existing.get(`${t.schema}.${t.name}`);
+    if (!have) continue;
+    const missing = t.columns.filter((col) => !have.has(col.name));
+    if (missing.length === 0) continue;
+    const table = `${t.schema}.${t.name}`;
+    if ((t.key ?? []).some((k) => !have.has(k))) {
+      const previous = `${table}${PREVIOUS_LAYOUT_SUFFIX}`;
+      await wh.execute(`CREATE OR REPLACE TABLE ${previous} AS SELECT * FROM ${table}`);
+      await wh.execute(`DROP TABLE ${table}`);
+      done.push(`${table}: older layout (no ${missing.map((m) => m.name).join(', ')}) moved to ${previous}`);
+    } else {
+      for (const col of missing) await wh.execute(`ALTER TABLE ${table} ADD COLUMN ${col.name} ${col.type}`);
+      done.push(`${table}: added ${missing.map((m) => m.name).join(', ')}`);
+    }
+  }
+  return done;
+}
+
+/** Creates every schema and table the pipeline owns, bringing older layouts up to date (migrateTables); safe to run on every start. */
+export async function bootstrapWarehouse(wh: Warehouse): Promise<void> {
   for (const s of SCHEMAS) await wh.execute(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+  await migrateTables(wh, ALL_TABLES);
   await wh.bootstrap(ALL_TABLES);
 }

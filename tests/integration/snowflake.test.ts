@@ -7,6 +7,7 @@ import {
   type SnowflakeSettings,
 } from '../../lib/warehouse/snowflake.js';
 import type { SqlValue, TableDef, Warehouse } from '../../lib/warehouse/types.js';
+import { checkOlderLayoutsMigrate } from '../support/older-layouts.js';
 
 // fakesnow runs each array-bound row as its own DuckDB statement (~5 ms a row), so the big loads take seconds.
 const SLOW = 120_000;
@@ -299,6 +300,15 @@ describe('Snowflake warehouse on fakesnow', () => {
       expect(await keyed.query('SELECT 6 * 7 AS ANSWER')).toEqual([{ ANSWER: 42 }]);
     } finally {
       await keyed.close();
+    }
+  });
+
+  test('bootstrap brings an older TBL_INDEX and TBL_MARKET_STAT to the current layout, idempotently', async () => {
+    const own = await createSnowflakeWarehouse(settings());
+    try {
+      await checkOlderLayoutsMigrate(own);
+    } finally {
+      await own.close();
     }
   });
 });

@@ -4,11 +4,18 @@ import { openWarehouse } from '../../lib/adapters.js';
 import { emulatorConfig } from '../support/snowflake.js';
 import { buildModel, testModel } from '../../lib/transforms/build.js';
 import { loadProject, planRun, type Project } from '../../lib/transforms/project.js';
-import { TBL_COMPANY, TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
+import {
+  TBL_COMPANY,
+  TBL_INDEX,
+  TBL_INDEX_MEMBERSHIP,
+  TBL_INTRADAY_PRICE,
+  TBL_STOCK_PRICE,
+} from '../../lib/warehouse/schema.js';
 import type { Warehouse } from '../../lib/warehouse/types.js';
 
 let wh: Warehouse;
 let project: Project;
+const day = (i: number) => new Date(Date.UTC(2026, 0, 1 + i)).toISOString().slice(0, 10);
 
 beforeAll(async () => {
   wh = await openWarehouse(emulatorConfig());
@@ -21,7 +28,6 @@ beforeAll(async () => {
       ['BBB', 'Beta', 'Telecom', null],
     ],
   );
-  const day = (i: number) => new Date(Date.UTC(2026, 0, 1 + i)).toISOString().slice(0, 10);
   const at = new Date('2026-01-20T00:00:00Z');
   await wh.upsert(
     TBL_STOCK_PRICE,
@@ -50,6 +56,60 @@ beforeAll(async () => {
       ],
     ]).flat(),
   );
+  // EGX30's official levels (two vendors) beside its members, and a day of 1-minute bars.
+  await wh.upsert(
+    TBL_INDEX_MEMBERSHIP,
+    ['INDEX_CODE', 'SYMBOL', 'AS_OF', 'WEIGHT'],
+    [
+      ['EGX30', 'AAA', day(0), 50],
+      ['EGX30', 'BBB', day(0), 50],
+    ],
+  );
+  await wh.upsert(
+    TBL_INDEX,
+    ['INDEX_CODE', 'TRADE_DATE', 'DATA_SOURCE', 'CLOSE_PRICE', 'LOADED_AT'],
+    [
+      ['EGX30', day(0), 'investing', 1000, at],
+      ['EGX30', day(0), 'yahoo', 999, at],
+      ['EGX30', day(1), 'investing', 1100, at],
+    ],
+  );
+  const minute = (m: number) => new Date(Date.UTC(2026, 0, 5, 8, m));
+  await wh.upsert(
+    TBL_INTRADAY_PRICE,
+    [
+      'SYMBOL',
+      'BAR_INTERVAL',
+      'BAR_START',
+      'BAR_START_LOCAL',
+      'TRADE_DATE',
+      'DATA_SOURCE',
+      'OPEN_PRICE',
+      'HIGH_PRICE',
+      'LOW_PRICE',
+      'CLOSE_PRICE',
+      'VOLUME',
+      'LOADED_AT',
+    ],
+    [
+      [0, 10, 11, 9.5, 10.5, 100],
+      [1, 10.5, 12, 10.4, 11.8, 300],
+      [61, 11.8, 11.9, 9, 9.2, 600],
+    ].map(([m, o, h, l, c, v]) => [
+      'AAA',
+      '1m',
+      minute(m!),
+      new Date(minute(m!).getTime() + 2 * 3_600_000), // Cairo is UTC+2 in January
+      day(4),
+      'tradingview',
+      o!,
+      h!,
+      l!,
+      c!,
+      v!,
+      at,
+    ]),
+  );
 });
 afterAll(async () => wh?.close());
 
@@ -69,4 +129,46 @@ test('every model builds (write-audit-publish) and every test runs on Snowflake 
     'SELECT mover_type, symbol FROM GOLD.vw_top_gainers_losers ORDER BY mover_type, mover_rank',
   );
   expect(movers.length).toBeGreaterThan(0);
+
+  const index = await wh.query(
+    'SELECT trade_date, official_source, official_close, index_close, tracking_difference_pct FROM GOLD.gold_fct_index_performance ORDER BY trade_date LIMIT 2',
+  );
+  // Closes of BBB and AAA (equal weights): 10.5 and 11.5 on day 0, 12.5 and 13.5 on day 1; officially +10%.
+  expect(index).toEqual([
+    {
+      TRADE_DATE: day(0),
+      OFFICIAL_SOURCE: 'investing',
+      OFFICIAL_CLOSE: 1000,
+      INDEX_CLOSE: 11,
+      TRACKING_DIFFERENCE_PCT: null,
+    },
+    expect.objectContaining({ TRADE_DATE: day(1), OFFICIAL_CLOSE: 1100, INDEX_CLOSE: 13 }),
+  ]);
+  // The members' weighted return: BBB 10.5 -> 12.5, AAA 11.5 -> 13.5, equal weights; officially +10%.
+  expect((index[1] as { TRACKING_DIFFERENCE_PCT: number }).TRACKING_DIFFERENCE_PCT).toBeCloseTo(
+    ((12.5 / 10.5 - 1) / 2 + (13.5 / 11.5 - 1) / 2) * 100 - 10,
+    9,
+  );
+  const intraday = await wh.query(
+    'SELECT bar_count, high_at, low_at_local, volume, vwap FROM GOLD.gold_fct_intraday_daily',
+  );
+  expect(intraday).toEqual([
+    {
+      BAR_COUNT: 3,
+      HIGH_AT: new Date('2026-01-05T08:01:00Z'),
+      LOW_AT_LOCAL: new Date('2026-01-05T11:01:00Z'),
+      VOLUME: 1000,
+      VWAP: expect.closeTo(
+        ((11 + 9.5 + 10.5) / 3) * 0.1 + ((12 + 10.4 + 11.8) / 3) * 0.3 + ((11.9 + 9 + 9.2) / 3) * 0.6,
+        9,
+      ),
+    },
+  ]);
+  const hours = await wh.query(
+    'SELECT hour_local, volume, volume_share_pct FROM GOLD.gold_fct_intraday_hourly_volume ORDER BY hour_local',
+  );
+  expect(hours).toEqual([
+    { HOUR_LOCAL: 10, VOLUME: 400, VOLUME_SHARE_PCT: 40 },
+    { HOUR_LOCAL: 11, VOLUME: 600, VOLUME_SHARE_PCT: 60 },
+  ]);
 });

@@ -50,23 +50,27 @@ describe('symbols taken from file names', () => {
     },
   );
 
-  test('vendor names that are not tickers are refused; rights series and lower case are read', async () => {
-    await store.put('batch/prices/T.Bond 7+yr.csv', yahoo);
+  test('vendor names that are not tickers are refused; rights series and lower case are read; bond indices are indices', async () => {
+    await store.put('batch/prices/Misr Fund 2.csv', yahoo);
     await store.put('batch/prices/adib_r3.csv', yahoo);
-    const bulk = await loadPriceFilesInBulk(
-      { store, warehouse: wh },
-      ['batch/prices/T.Bond 7+yr.csv', 'batch/prices/adib_r3.csv'],
-      { runId: 'names-2' },
+    await store.put('batch/prices/T.Bond 7+yr.csv', yahoo);
+    const keys = ['batch/prices/Misr Fund 2.csv', 'batch/prices/adib_r3.csv', 'batch/prices/T.Bond 7+yr.csv'];
+    const bulk = await loadPriceFilesInBulk({ store, warehouse: wh }, keys, { runId: 'names-2' });
+    expect(bulk.rest).toEqual(['batch/prices/Misr Fund 2.csv', 'batch/prices/T.Bond 7+yr.csv']);
+    const [fund, bond] = await Promise.all(
+      bulk.rest.map((k) => loadFile({ store, warehouse: wh }, readerForKey(k), k, { runId: 'names-2' })),
     );
-    expect(bulk.rest).toEqual(['batch/prices/T.Bond 7+yr.csv']);
-    const bond = await loadFile({ store, warehouse: wh }, readerForKey(bulk.rest[0]!), bulk.rest[0]!, {
-      runId: 'names-2',
-    });
-    expect(bond.error).toMatch(/"T\.BOND 7\+YR" is not an EGX ticker: it has "\." at position 2/);
+    expect(fund!.error).toMatch(/"MISR FUND 2" is not an EGX ticker: it has a space at position 5/);
+    // EGX's export names its bond indices `T.Bond <n>-<m>yr`: they are index levels, never a stock.
+    expect(bond).toMatchObject({ kind: 'index_levels', rowsLoaded: 2 });
+    expect(bond!.error).toBeUndefined();
     const symbols = await wh.query<{ SYMBOL: string }>(
       'SELECT DISTINCT SYMBOL FROM OPERATIONAL.TBL_STOCK_PRICE ORDER BY SYMBOL',
     );
     expect(symbols).toEqual([{ SYMBOL: 'ADIB_R3' }]);
+    expect(await wh.query('SELECT DISTINCT INDEX_CODE FROM OPERATIONAL.TBL_INDEX')).toEqual([
+      { INDEX_CODE: 'TBOND7PLUSY' },
+    ]);
   });
 
   test('finance and constituents file names go through the same schema', async () => {

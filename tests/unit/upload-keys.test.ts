@@ -13,12 +13,17 @@ describe('where egx upload puts a file', () => {
     ['EGX30_constituents_2026-01-01.csv', 'batch/indices/EGX30_constituents_2026-01-01.csv'],
     ['SWDY_finance.csv', 'batch/finances/SWDY_finance.csv'],
     ['index_levels/EGX30.csv', 'batch/index_levels/EGX30.csv'],
+    // Index exports by their vendors' names, wherever they sit: never under batch/prices/.
+    ['downloads/EGX 30 Historical Data.csv', 'batch/index_levels/downloads/EGX 30 Historical Data.csv'],
+    ['^CASE30.csv', 'batch/index_levels/^CASE30.csv'],
+    ['EGX_market_cap_2008_2024.csv', 'batch/index_levels/EGX_market_cap_2008_2024.csv'],
+    ['intraday/tradingview/COMI.csv', 'batch/intraday/tradingview/COMI.csv'],
   ])('%s → %s', (from, key) => expect(batchKeyFor(from)).toBe(key));
 
   test('--kind decides over folder and file name; an unknown kind is refused naming the kinds', () => {
     expect(batchKeyFor('vendor/COMI.csv', 'companies')).toBe('batch/companies/vendor/COMI.csv');
     expect(() => batchKeyFor('COMI.csv', 'price')).toThrow(
-      'unknown file kind "price" (expected one of: prices, companies, indices, finances, index_levels)',
+      'unknown file kind "price" (expected one of: prices, companies, indices, finances, index_levels, intraday)',
     );
   });
 });
