@@ -7,6 +7,7 @@ import {
   waitForCommittedBars,
   type LiveRefreshInput,
 } from '../../lib/stream/live-gold.js';
+import { percentile, VisibilityTracker } from '../../lib/stream/live-latency.js';
 import { buildModel, testModel } from '../../lib/transforms/build.js';
 import { loadProject, planRun, type Project } from '../../lib/transforms/project.js';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
@@ -327,4 +328,46 @@ test('oneAtATime runs work in order, one at a time, and a failure does not block
   const results = await Promise.allSettled([job('a', 30, true), job('b', 5), job('c', 1)]);
   expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
   expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+});
+
+describe('bench:live bookkeeping', () => {
+  const open = Date.parse('2026-11-30T08:00:00Z');
+  const bar = 5 * 60_000;
+  // A replay at 30× started at real time 1,000,000: a bar closing 5 market minutes in is available 10 s later.
+  const tracker = () =>
+    new VisibilityTracker({
+      sessionOpen: open,
+      barMs: bar,
+      availableAt: (close) => 1_000_000 + (close - open) / 30,
+    });
+
+  test('a bar counts once, from when its close was available to the first read that shows it', () => {
+    const t = tracker();
+    expect(t.observe([['COMI', open]], 1_012_500)).toEqual([
+      { symbol: 'COMI', barOpen: open, latencySeconds: 2.5 },
+    ]);
+    // Read again: nothing new.
+    expect(t.observe([['COMI', open]], 1_013_000)).toEqual([]);
+  });
+
+  test('a refresh that covered two polls shows both bars at once; the older one waited a poll longer', () => {
+    const t = tracker();
+    t.observe([['COMI', open]], 1_011_000);
+    expect(
+      t.observe([['COMI', open + 2 * bar]], 1_031_500).map((s) => [s.barOpen, s.latencySeconds]),
+    ).toEqual([
+      [open + bar, 11.5],
+      [open + 2 * bar, 1.5],
+    ]);
+    expect(t.seen('COMI')).toBe(open + 2 * bar);
+  });
+
+  test('percentiles by nearest rank', () => {
+    const xs = Array.from({ length: 100 }, (_, i) => 100 - i);
+    expect(percentile(xs, 50)).toBe(50);
+    expect(percentile(xs, 99)).toBe(99);
+    expect(percentile(xs, 100)).toBe(100);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([], 50)).toBeUndefined();
+  });
 });
