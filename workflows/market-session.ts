@@ -94,8 +94,8 @@ const act = proxyActivities<MarketActivities>({
   },
 });
 
-// Intraday gold after each poll. A refresh waits for the poll's bars to be committed (up to a minute
-// with Kafka), so its own timeout leaves room for that and a build.
+// Intraday gold after each poll. A refresh waits for the poll's bars to be committed (with Kafka, up
+// to 30 s, or 2 minutes after the close), so its own timeout leaves room for that and a build.
 const live = proxyActivities<LiveActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
@@ -180,7 +180,9 @@ async function runMarketSession(input: MarketSessionInput): Promise<MarketSessio
     status.lastPollEnd = to;
     pollLine = `polls ${status.polls}, bars ${status.bars}, last window ends ${cairoTime(new Date(until))} Cairo${status.paused ? ' (PAUSED)' : ''}${r.failed.length ? `; failed: ${r.failed.map((f) => f.symbol).join(', ')}` : ''}`;
     showDetails();
-    if (r.bars > 0) refresher?.request({ from, to, bars: r.bars, symbols: status.symbols });
+    // The refresh after the close waits longer for the consumer: the day's marts end complete.
+    if (r.bars > 0)
+      refresher?.request({ from, to, bars: r.bars, symbols: status.symbols, final: until > close });
     const failed = new Map(r.failed.map((f) => [f.symbol, f.reason]));
     for (const symbol of Object.keys(status.failing)) if (!failed.has(symbol)) delete status.failing[symbol];
     for (const [symbol, reason] of failed) {
@@ -259,6 +261,8 @@ interface RefreshRequest {
   to: string;
   bars: number;
   symbols: string[];
+  /** After the close: wait up to 2 minutes for the poll's bars instead of 30 s. */
+  final?: boolean;
 }
 
 /**
@@ -293,6 +297,7 @@ function intradayGold(tradingDate: string, status: MarketSessionStatus, input: M
                 from: p.from,
                 to: p.to,
                 expectedBars: p.bars,
+                ...(p.final ? { waitMs: 120_000 } : {}),
               },
             ],
           );
@@ -326,6 +331,7 @@ function intradayGold(tradingDate: string, status: MarketSessionStatus, input: M
             to: r.to,
             bars: pending.bars + r.bars,
             symbols: [...new Set([...pending.symbols, ...r.symbols])],
+            final: r.final,
           }
         : r;
       running ??= drain();

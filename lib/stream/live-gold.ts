@@ -25,7 +25,7 @@ export interface LiveRefreshInput {
   to: string;
   /** Bars the poll published: the refresh waits until that many of the window are committed. */
   expectedBars: number;
-  /** How long to wait for them (the Kafka consumer writes them) before refreshing with what is there; default 60 s. */
+  /** How long to wait for them (the Kafka consumer writes them) before refreshing with what is there; default 30 s. */
   waitMs?: number;
 }
 
@@ -86,7 +86,7 @@ export async function waitForCommittedBars(
 ): Promise<{ committed: number; waitedMs: number }> {
   const now = opts.now ?? (() => performance.now());
   const started = now();
-  const deadline = started + (input.waitMs ?? 60_000);
+  const deadline = started + (input.waitMs ?? 30_000);
   for (;;) {
     const committed = await committedBars(wh, input, opts.signal);
     if (committed >= input.expectedBars || now() >= deadline) return { committed, waitedMs: now() - started };

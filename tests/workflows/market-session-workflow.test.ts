@@ -144,6 +144,8 @@ describe('marketSessionWorkflow', () => {
     expect(refreshes.map((r) => [r.from, r.to, r.expectedBars])).toEqual(
       windows.map((w) => [w.from, w.to, 2]),
     );
+    // The refresh after the close waits longer for the consumer, so the day's marts end complete.
+    expect(refreshes.map((r) => r.waitMs)).toEqual([...Array<undefined>(54).fill(undefined), 120_000]);
     expect(refreshes[0]).toMatchObject({
       tradingDate: date,
       runId: `${workflowId}-live`,
