@@ -79,7 +79,10 @@ const OPEN = Date.parse(plan.open);
 
 const profile = PROFILES.bench;
 const components = BUS === 'kafka' ? (['temporal', 'kafka'] as const) : (['temporal'] as const);
-const wasRunning = status(profile, [...components]).every((c) => c.running);
+// Servers that were already running are left running.
+const startedHere = status(profile, [...components])
+  .filter((c) => !c.running)
+  .map((c) => c.name);
 await install(profile, (l) => log(`[stack] ${l}`), [...components]);
 await up(profile, (l) => log(`[stack] ${l}`), [...components]);
 Runtime.install({
@@ -209,7 +212,7 @@ const project = await loadProject(TRANSFORMS_DIR);
     expectedBars: 0,
   });
   log(
-    `seeded ${n.toLocaleString('en')} intraday bars of ${earlier.length} sessions; live marts built in ${seconds(r.seconds * 1000)} (${performance.now() - started > 0 ? seconds(performance.now() - started) : ''} in all)`,
+    `seeded ${n.toLocaleString('en')} intraday bars of ${earlier.length} sessions; live marts built in ${seconds(r.seconds * 1000)} (${seconds(performance.now() - started)} in all)`,
   );
 }
 
@@ -325,7 +328,7 @@ await deps.close();
 await native.close();
 await client.connection.close();
 rmSync(dir, { recursive: true, force: true });
-if (!wasRunning) await down(profile, (l) => log(`[stack] ${l}`), [...components]);
+if (startedHere.length > 0) await down(profile, (l) => log(`[stack] ${l}`), startedHere);
 
 const latencies = samples.map((s) => s.latencySeconds);
 const polls = [...byBar.values()].filter((l) => l.length >= SYMBOLS).length;
