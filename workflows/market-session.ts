@@ -15,7 +15,7 @@ import {
 import type { LiveActivities, LiveRefreshResult } from '../activities/live.js';
 import type { MarketActivities, PollResult } from '../activities/market.js';
 import type { Interval } from '../lib/bus/message.js';
-import { alertOnFailure } from './alerting.js';
+import { alert, alertOnFailure } from './alerting.js';
 import { businessDateOf, cairoTime, requireBusinessDate, tagRun } from './business-date.js';
 
 export interface MarketSessionInput {
@@ -69,6 +69,8 @@ export interface IntradayGoldStatus {
   refreshes: number;
   /** Refreshes that failed after their retries (the session goes on; the next poll's refresh covers it). */
   failed: number;
+  /** Failed refreshes since the last one that worked: the third in a row raises one alert. */
+  failingInARow?: number;
   last?: Pick<LiveRefreshResult, 'pollEnd' | 'quotes' | 'committedBars' | 'expectedBars' | 'seconds'>;
   lastError?: string;
 }
@@ -302,6 +304,7 @@ function intradayGold(tradingDate: string, status: MarketSessionStatus, input: M
             ],
           );
           state.refreshes++;
+          state.failingInARow = 0;
           state.last = {
             pollEnd: r.pollEnd,
             quotes: r.quotes,
@@ -315,6 +318,14 @@ function intradayGold(tradingDate: string, status: MarketSessionStatus, input: M
           state.lastError =
             e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
           log.warn('intraday gold refresh failed; the next poll refreshes again', { error: state.lastError });
+          state.failingInARow = (state.failingInARow ?? 0) + 1;
+          if (state.failingInARow === 3)
+            await alert({
+              title: `intraday gold of market session ${tradingDate} failed 3 refreshes in a row`,
+              where: `market session ${workflowInfo().workflowId}, refresh after the poll ending ${cairoTime(new Date(p.to))} Cairo`,
+              error: `${state.lastError} (the polls go on; the live marts are stale until a refresh works)`,
+              key: 'market:intraday-gold:failing',
+            });
         }
         changed();
       }

@@ -177,6 +177,16 @@ describe('marketSessionWorkflow', () => {
     expect(windows).toHaveLength(55);
     expect(refreshes).toHaveLength(55);
     expect(out.intraday).toMatchObject({ refreshes: 0, failed: 55, lastError: 'the warehouse is read-only' });
+    // One alert, on the third failure in a row.
+    expect(acts.sendAlert).toHaveBeenCalledTimes(1);
+    expect(acts.sendAlert).toHaveBeenCalledWith(
+      expect.objectContaining({
+        title: expect.stringMatching(
+          /^intraday gold of market session \d{4}-\d\d-\d\d failed 3 refreshes in a row$/,
+        ),
+        key: 'market:intraday-gold:failing',
+      }),
+    );
   });
 
   test('signals: pause skips polls, poll-now fetches closed bars at once, resume catches up, set-symbols switches', async () => {
