@@ -122,8 +122,11 @@ test("each poll's bars reach intraday gold within seconds, and the session shows
       ? [defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary)]
       : [];
   });
-  expect(summaries[0]).toBe(
-    `intraday gold, session ${REPLAYED} (demo): poll ending 10:05 Cairo, 2 bars of 2 symbols`,
+  // (At 300× a slow first workflow task can make the first poll cover more than one bar.)
+  expect(summaries[0]).toMatch(
+    new RegExp(
+      `^intraday gold, session ${REPLAYED} \\(demo\\): poll ending 10:\\d\\d Cairo, \\d+ bars of 2 symbols$`,
+    ),
   );
   const meta = await session.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
   expect(meta.currentDetails).toMatch(
