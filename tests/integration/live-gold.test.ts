@@ -1,7 +1,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startMarketSession } from '../../cli/stream.js';
+import { controlMarketSession, formatMarketStatus, startMarketSession } from '../../cli/stream.js';
 import { cairoClock } from '../../lib/market/calendar.js';
 import { SimulatorSource } from '../../lib/sources/simulator.js';
 import { buildModel } from '../../lib/transforms/build.js';
@@ -131,6 +131,12 @@ test("each poll's bars reach intraday gold within seconds, and the session shows
   const meta = await session.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
   expect(meta.currentDetails).toMatch(
     /intraday gold: refreshed after the poll ending \d\d:\d\d Cairo: 2 symbols, \d+\/\d+ bars committed/,
+  );
+  // egx market status says it too.
+  expect(
+    formatMarketStatus(await controlMarketSession(ctx.config, { date: REPLAYED, action: 'status' })),
+  ).toMatch(
+    /\n {2}intraday gold: refreshed after the window ending \S+: 2 symbols in [\d.]+ s; \d+ refreshes$/,
   );
   const runs = await wh.query<{ MODEL_NAME: string; STATUS: string }>(
     `SELECT MODEL_NAME, STATUS FROM META.MODEL_RUNS WHERE RUN_ID = ? ORDER BY MODEL_NAME`,
