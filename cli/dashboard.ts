@@ -96,6 +96,14 @@ async function sessionStatus(config: AppConfig, client: Client): Promise<Session
         lastPollEnd: s.lastPollEnd,
         symbols: s.symbols,
         failing: s.lastFailures,
+        intraday: s.intraday && {
+          refreshes: s.intraday.refreshes,
+          failed: s.intraday.failed,
+          lastPollEnd: s.intraday.last?.pollEnd,
+          quotes: s.intraday.last?.quotes,
+          seconds: s.intraday.last?.seconds,
+          lastError: s.intraday.lastError,
+        },
       });
   } catch (e) {
     out.note = `its status could not be read (${e instanceof Error ? e.message : String(e)}): is a worker running?`;

@@ -206,5 +206,10 @@ export function formatMarketStatus(s: MarketSessionStatus): string {
   for (const f of s.lastFailures) lines.push(`  failed last poll: ${f.symbol}: ${f.reason}`);
   for (const a of s.alerts)
     lines.push(`  alert: ${a.symbol} failed ${a.failures} polls in a row (${a.reason})`);
+  const g = s.intraday;
+  if (g)
+    lines.push(
+      `  intraday gold: ${g.last ? `refreshed after the window ending ${g.last.pollEnd}: ${g.last.quotes} symbols in ${g.last.seconds.toFixed(1)} s` : 'no refresh yet'}; ${g.refreshes} refreshes${g.failed ? `, ${g.failed} failed (last: ${g.lastError})` : ''}`,
+    );
   return lines.join('\n');
 }

@@ -5,6 +5,7 @@ import { createAlertActivities } from '../activities/alerts.js';
 import { createBackfillActivities } from '../activities/backfill.js';
 import { createBatchActivities } from '../activities/batch.js';
 import { createHealthActivities } from '../activities/health.js';
+import { createLiveActivities } from '../activities/live.js';
 import { createMaintenanceActivities } from '../activities/maintenance.js';
 import { createMarketActivities, type BarPublisher } from '../activities/market.js';
 import { createRunActivities, warehouseKey } from '../activities/runs.js';
@@ -112,6 +113,7 @@ export async function createPipelineWorker(
         },
       }),
       ...createTransformActivities({ warehouse, store, projectDir: TRANSFORMS_DIR, docsDir: config.docsDir }),
+      ...createLiveActivities({ warehouse, projectDir: TRANSFORMS_DIR }),
       ...createMaintenanceActivities({ store, warehouse }),
       ...createBackfillActivities({ source: openMarketSource(config, store), store, warehouse }),
       ...createRunActivities({ warehouseKey: warehouseKey(config.warehouse), taskQueue }),

@@ -4,14 +4,18 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
+  isCancellation,
+  log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { LiveActivities, LiveRefreshResult } from '../activities/live.js';
 import type { MarketActivities, PollResult } from '../activities/market.js';
 import type { Interval } from '../lib/bus/message.js';
-import { alertOnFailure } from './alerting.js';
+import { alert, alertOnFailure } from './alerting.js';
 import { businessDateOf, cairoTime, requireBusinessDate, tagRun } from './business-date.js';
 
 export interface MarketSessionInput {
@@ -57,6 +61,18 @@ export interface MarketSessionStatus {
   /** Consecutive failed polls per symbol (symbols that last succeeded are absent). */
   failing: Record<string, number>;
   alerts: SymbolAlert[];
+  /** Intraday gold: the live marts refreshed after the polls (new runs only). */
+  intraday?: IntradayGoldStatus;
+}
+
+export interface IntradayGoldStatus {
+  refreshes: number;
+  /** Refreshes that failed after their retries (the session goes on; the next poll's refresh covers it). */
+  failed: number;
+  /** Failed refreshes since the last one that worked: the third in a row raises one alert. */
+  failingInARow?: number;
+  last?: Pick<LiveRefreshResult, 'pollEnd' | 'quotes' | 'committedBars' | 'expectedBars' | 'seconds'>;
+  lastError?: string;
 }
 
 export const statusQuery = defineQuery<MarketSessionStatus>('status');
@@ -77,6 +93,19 @@ const act = proxyActivities<MarketActivities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 20,
+  },
+});
+
+// Intraday gold after each poll. A refresh waits for the poll's bars to be committed (with Kafka, up
+// to 30 s, or 2 minutes after the close), so its own timeout leaves room for that and a build.
+const live = proxyActivities<LiveActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 5,
   },
 });
 
@@ -116,6 +145,9 @@ async function runMarketSession(input: MarketSessionInput): Promise<MarketSessio
   setHandler(pollNowSignal, () => void (pollNow = true));
   setHandler(setSymbolsSignal, (symbols) => void (status.symbols = [...new Set(symbols)]));
 
+  // New runs refresh intraday gold after each poll; runs started before that code replay without.
+  const refresher = patched('intraday-gold') ? intradayGold(tradingDate, status, input) : undefined;
+
   const plan = await act.planMarketSession({ date: tradingDate });
   if ('closed' in plan) return { ...status, closed: plan.closed };
   const open = Date.parse(plan.open);
@@ -127,6 +159,12 @@ async function runMarketSession(input: MarketSessionInput): Promise<MarketSessio
   const every = (input.pollMinutes ?? 5) * 60_000;
   const alertAfter = input.alertAfterFailures ?? 3;
   const startPolls = status.polls;
+  let pollLine = '';
+  const showDetails = () =>
+    setCurrentDetails(
+      `${demo ? `DEMO replay at ${demo.speed}x of ` : ''}market session ${tradingDate}\n\n${pollLine}${refresher ? `\n\n${intradayLine(status.intraday)}` : ''}`,
+    );
+  refresher?.onChange(showDetails);
 
   const poll = async (until: number) => {
     const from = status.lastPollEnd ?? plan.open;
@@ -142,9 +180,11 @@ async function runMarketSession(input: MarketSessionInput): Promise<MarketSessio
     status.bars += r.bars;
     status.lastFailures = r.failed;
     status.lastPollEnd = to;
-    setCurrentDetails(
-      `${demo ? `DEMO replay at ${demo.speed}x of ` : ''}market session ${tradingDate}\n\npolls ${status.polls}, bars ${status.bars}, last window ends ${cairoTime(new Date(until))} Cairo${status.paused ? ' (PAUSED)' : ''}${r.failed.length ? `; failed: ${r.failed.map((f) => f.symbol).join(', ')}` : ''}`,
-    );
+    pollLine = `polls ${status.polls}, bars ${status.bars}, last window ends ${cairoTime(new Date(until))} Cairo${status.paused ? ' (PAUSED)' : ''}${r.failed.length ? `; failed: ${r.failed.map((f) => f.symbol).join(', ')}` : ''}`;
+    showDetails();
+    // The refresh after the close waits longer for the consumer: the day's marts end complete.
+    if (r.bars > 0)
+      refresher?.request({ from, to, bars: r.bars, symbols: status.symbols, final: until > close });
     const failed = new Map(r.failed.map((f) => [f.symbol, f.reason]));
     for (const symbol of Object.keys(status.failing)) if (!failed.has(symbol)) delete status.failing[symbol];
     for (const [symbol, reason] of failed) {
@@ -183,6 +223,7 @@ async function runMarketSession(input: MarketSessionInput): Promise<MarketSessio
       now() < close &&
       (runPolls >= (input.maxPollsPerRun ?? 200) || workflowInfo().continueAsNewSuggested)
     ) {
+      await refresher?.idle();
       await condition(allHandlersFinished);
       const carried = {
         symbols: status.symbols,
@@ -193,6 +234,7 @@ async function runMarketSession(input: MarketSessionInput): Promise<MarketSessio
         lastFailures: status.lastFailures,
         failing: status.failing,
         alerts: status.alerts,
+        intraday: status.intraday,
       };
       await continueAsNew<typeof marketSessionWorkflow>({ ...input, tradingDate, demo, carried });
     }
@@ -202,5 +244,115 @@ async function runMarketSession(input: MarketSessionInput): Promise<MarketSessio
   await wait(close + 60_000);
   if (status.paused) await condition(() => !status.paused || pollNow, '6 hours');
   if (!status.paused || pollNow) await poll(now());
+  await refresher?.idle();
   return status;
+}
+
+function intradayLine(s: IntradayGoldStatus | undefined): string {
+  if (!s?.last) return `intraday gold: ${s?.lastError ? `refresh failed: ${s.lastError}` : 'no refresh yet'}`;
+  const l = s.last;
+  return (
+    `intraday gold: refreshed after the poll ending ${cairoTime(new Date(l.pollEnd))} Cairo: ${l.quotes} symbols, ` +
+    `${l.committedBars}/${l.expectedBars} bars committed, ${l.seconds.toFixed(1)} s; ${s.refreshes} refreshes` +
+    (s.failed ? `, ${s.failed} failed (last: ${s.lastError})` : '')
+  );
+}
+
+interface RefreshRequest {
+  from: string;
+  to: string;
+  bars: number;
+  symbols: string[];
+  /** After the close: wait up to 2 minutes for the poll's bars instead of 30 s. */
+  final?: boolean;
+}
+
+/**
+ * Refreshes the live marts after polls, one refresh at a time and off the polling path: a poll that
+ * lands while a refresh runs is folded into the next one, so polling never waits for gold. A
+ * refresh that fails after its retries is counted and logged; the session goes on.
+ */
+function intradayGold(tradingDate: string, status: MarketSessionStatus, input: MarketSessionInput) {
+  status.intraday ??= { refreshes: 0, failed: 0 };
+  const state = status.intraday;
+  let pending: RefreshRequest | undefined;
+  let running: Promise<void> | undefined;
+  let changed = () => {};
+  const runId = `${workflowInfo().workflowId}-live`;
+
+  const drain = async () => {
+    try {
+      while (pending) {
+        const p = pending;
+        pending = undefined;
+        try {
+          const r = await live.refreshIntradayGold.executeWithOptions(
+            {
+              summary: `intraday gold, session ${tradingDate}${input.demo ? ' (demo)' : ''}: poll ending ${cairoTime(new Date(p.to))} Cairo, ${p.bars} bars of ${p.symbols.length} symbols`,
+            },
+            [
+              {
+                tradingDate,
+                runId,
+                symbols: p.symbols,
+                interval: input.interval ?? '5m',
+                from: p.from,
+                to: p.to,
+                expectedBars: p.bars,
+                ...(p.final ? { waitMs: 120_000 } : {}),
+              },
+            ],
+          );
+          state.refreshes++;
+          state.failingInARow = 0;
+          state.last = {
+            pollEnd: r.pollEnd,
+            quotes: r.quotes,
+            committedBars: r.committedBars,
+            expectedBars: r.expectedBars,
+            seconds: r.seconds,
+          };
+        } catch (e) {
+          if (isCancellation(e)) return;
+          state.failed++;
+          state.lastError =
+            e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
+          log.warn('intraday gold refresh failed; the next poll refreshes again', { error: state.lastError });
+          state.failingInARow = (state.failingInARow ?? 0) + 1;
+          if (state.failingInARow === 3)
+            await alert({
+              title: `intraday gold of market session ${tradingDate} failed 3 refreshes in a row`,
+              where: `market session ${workflowInfo().workflowId}, refresh after the poll ending ${cairoTime(new Date(p.to))} Cairo`,
+              error: `${state.lastError} (the polls go on; the live marts are stale until a refresh works)`,
+              key: 'market:intraday-gold:failing',
+            });
+        }
+        changed();
+      }
+    } finally {
+      running = undefined;
+    }
+  };
+
+  return {
+    request(r: RefreshRequest) {
+      pending = pending
+        ? {
+            from: pending.from,
+            to: r.to,
+            bars: pending.bars + r.bars,
+            symbols: [...new Set([...pending.symbols, ...r.symbols])],
+            final: r.final,
+          }
+        : r;
+      running ??= drain();
+    },
+    /** Resolves once no refresh runs or waits (never rejects). */
+    async idle() {
+      while (running) await running;
+    },
+    onChange(f: () => void) {
+      changed = f;
+    },
+  };
 }

@@ -32,9 +32,10 @@ export interface IntradayBar {
 }
 
 /**
- * Where the dashboard's intraday figures come from. Today the streamed bars in RAW.STREAM_BARS; an
- * intraday gold mart refreshed after each poll can take its place (same shapes, its own SQL), and
- * its `mark` then tells the page when to refresh.
+ * Where the dashboard's intraday figures come from: the intraday gold mart the market session
+ * refreshes after each poll (`liveGoldIntraday`, the default), or the streamed bars in
+ * RAW.STREAM_BARS themselves (`streamBarsIntraday`). Same shapes, each its own SQL; `mark` tells the
+ * page when to refresh.
  */
 export interface IntradaySource {
   readonly name: string;
@@ -162,4 +163,52 @@ export const streamBarsIntraday: IntradaySource = {
     const [r] = await wh.query('SELECT MAX(LOADED_AT) AS LOADED_AT, COUNT(*) AS N FROM RAW.STREAM_BARS');
     return `${iso(r?.LOADED_AT) ?? '-'}/${num(r?.N) ?? 0}`;
   },
+};
+
+/**
+ * The intraday gold mart, GOLD.gold_fct_live_quotes, which the market session refreshes after each
+ * poll: each symbol's latest session as the mart has it (last price, day range, volume, VWAP).
+ * Symbols the mart has no row for yet (before the first refresh, or before daily gold exists) come
+ * from the streamed bars; charts and the mark are the streamed bars' (the dashboard's mark also
+ * holds the newest model build, which each refresh moves on).
+ */
+export const liveGoldIntraday: IntradaySource = {
+  name: 'GOLD.gold_fct_live_quotes',
+
+  async latest(wh, symbols) {
+    if (symbols.length === 0) return [];
+    const [exists] = await wh.query<{ N: number }>(
+      `SELECT COUNT(*) AS N FROM information_schema.tables
+        WHERE UPPER(table_schema) = 'GOLD' AND UPPER(table_name) = 'GOLD_FCT_LIVE_QUOTES'`,
+    );
+    const rows = num(exists?.N)
+      ? await wh.query(
+          `SELECT * FROM (
+             SELECT q.*, ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY trade_date DESC) AS RN
+             FROM GOLD.gold_fct_live_quotes q WHERE symbol IN (${placeholders(symbols.length)})
+           ) t WHERE RN = 1`,
+          symbols,
+        )
+      : [];
+    const quotes: IntradayQuote[] = rows.map((r) => ({
+      symbol: String(r.SYMBOL),
+      tradeDate: dateText(r.TRADE_DATE),
+      interval: String(r.BAR_INTERVAL),
+      lastBarAt: iso(r.LAST_BAR_TS)!,
+      open: num(r.DAY_OPEN)!,
+      high: num(r.DAY_HIGH)!,
+      low: num(r.DAY_LOW)!,
+      last: num(r.LAST_PRICE)!,
+      volume: num(r.VOLUME) ?? 0,
+      bars: num(r.BARS) ?? 0,
+      vwap: num(r.VWAP),
+      marketSource: text(r.MARKET_SOURCE),
+    }));
+    const have = new Set(quotes.map((q) => q.symbol));
+    const rest = symbols.filter((s) => !have.has(s));
+    return [...quotes, ...(rest.length ? await streamBarsIntraday.latest(wh, rest) : [])];
+  },
+
+  bars: (wh, symbol, tradeDate) => streamBarsIntraday.bars(wh, symbol, tradeDate),
+  mark: (wh) => streamBarsIntraday.mark(wh),
 };

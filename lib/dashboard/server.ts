@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { egxCalendar, type MarketCalendar } from '../market/calendar.js';
 import { isSymbol } from '../market/symbol.js';
 import type { Warehouse } from '../warehouse/types.js';
-import { streamBarsIntraday, type IntradaySource } from './intraday.js';
+import { liveGoldIntraday, type IntradaySource } from './intraday.js';
 import { marketStatus, type MarketStatus } from './market-status.js';
 import { chartData, dataMark, quoteRows, type QuoteRow } from './queries.js';
 import { demoReplay, type PipelineStatus, type PipelineStatusProvider } from './status.js';
@@ -21,7 +21,7 @@ export interface DashboardOptions {
   symbols: string[];
   /** The orchestrator's view (market session, consumer, daily batch); none: the page says so. */
   status?: PipelineStatusProvider;
-  /** Where intraday figures come from (default: the streamed bars). */
+  /** Where intraday figures come from (default: the intraday gold mart, the streamed bars for symbols it lacks). */
   intraday?: IntradaySource;
   calendar?: MarketCalendar;
   now?: () => Date;
@@ -141,7 +141,7 @@ function parseBind(bind: string): { host: string; port: number } {
  */
 export async function startDashboardServer(opts: DashboardOptions): Promise<DashboardServer> {
   const wh = opts.warehouse;
-  const intraday = opts.intraday ?? streamBarsIntraday;
+  const intraday = opts.intraday ?? liveGoldIntraday;
   const calendar = opts.calendar ?? egxCalendar();
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? (() => {});

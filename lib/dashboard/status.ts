@@ -30,6 +30,16 @@ export interface SessionStatus extends RunLink {
   symbols: string[];
   /** Symbols that failed the last poll, with the reason. */
   failing: { symbol: string; reason: string }[];
+  /** Intraday gold: the live marts the session refreshes after its polls. */
+  intraday?: {
+    refreshes: number;
+    failed: number;
+    /** End of the polled window the last refresh followed (ISO-8601 UTC), its symbols and seconds. */
+    lastPollEnd?: string;
+    quotes?: number;
+    seconds?: number;
+    lastError?: string;
+  };
 }
 
 export interface ConsumerStatus extends RunLink {

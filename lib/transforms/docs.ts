@@ -58,7 +58,7 @@ export async function buildDocsManifest(
   wh: Warehouse,
   now = new Date(),
 ): Promise<DocsManifest> {
-  const models = planRun(project);
+  const models = planRun(project, [], { live: true });
   const builds = await wh.query<{
     MODEL_NAME: string;
     RUN_ID: string;

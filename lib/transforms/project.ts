@@ -73,6 +73,11 @@ const modelYaml = z
      * refreshes keep the history: it exists only in the published table.
      */
     materialized: z.enum(['view', 'table', 'incremental', 'snapshot']).default('view'),
+    /**
+     * A live model: refreshed by the market session after each poll (lib/stream/live-gold.ts), not
+     * by the transforms runs, which build it only when it is named in their selection.
+     */
+    live: z.boolean().default(false),
     unique_key: z.array(column).optional(),
     /**
      * Incremental models: the date column rows are rebuilt by, and how much earlier input window
@@ -118,6 +123,8 @@ export interface Model {
   file: string;
   description: string;
   materialized: 'view' | 'table' | 'incremental' | 'snapshot';
+  /** Refreshed by the market session after each poll; transforms runs build it only when named. */
+  live: boolean;
   uniqueKey?: string[];
   incremental?: { column: string; lookbackDays: number; changedAt?: string; input?: string };
   columns: { name: string; description?: string; tests: TestSpec[] }[];
@@ -173,6 +180,7 @@ export async function loadProject(dir: string): Promise<Project> {
         file,
         description: y.description,
         materialized: y.materialized,
+        live: y.live,
         uniqueKey: y.unique_key,
         incremental: y.incremental && {
           column: y.incremental.column,
@@ -224,9 +232,10 @@ export async function loadProject(dir: string): Promise<Project> {
 
 /**
  * Models in dependency order (every model after the ones it refs). `select` picks models by name;
- * `name+` also picks everything downstream of it. Throws on a dependency cycle, naming it.
+ * `name+` also picks everything downstream of it. Throws on a dependency cycle, naming it. Live
+ * models (refreshed by the market session) are left out unless named, or `live` is set.
  */
-export function planRun(project: Project, select: string[] = []): Model[] {
+export function planRun(project: Project, select: string[] = [], opts: { live?: boolean } = {}): Model[] {
   const order: Model[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (name: string, path: string[]) => {
@@ -242,7 +251,7 @@ export function planRun(project: Project, select: string[] = []): Model[] {
     order.push(project.models.get(name)!);
   };
   for (const name of project.models.keys()) visit(name, []);
-  if (select.length === 0) return order;
+  if (select.length === 0) return order.filter((m) => opts.live || !m.live);
 
   const chosen = new Set<string>();
   for (const s of select) {
@@ -251,7 +260,8 @@ export function planRun(project: Project, select: string[] = []): Model[] {
     if (!project.models.has(name)) throw new Error(`--select ${s}: no model named ${name}`);
     chosen.add(name);
     if (downstream) {
-      for (const m of order) if (m.refs.some((r) => chosen.has(r))) chosen.add(m.name);
+      for (const m of order)
+        if ((opts.live || !m.live) && m.refs.some((r) => chosen.has(r))) chosen.add(m.name);
     }
   }
   return order.filter((m) => chosen.has(m.name));

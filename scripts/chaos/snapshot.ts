@@ -62,11 +62,16 @@ export function keyedRows(
   });
 }
 
-/** Tables to compare: the loaders' tables and every model materialized as a table (silver and gold). */
+/**
+ * Tables to compare: the loaders' tables and every model materialized as a table (silver and gold),
+ * but the live marts: the market session refreshes them after its polls, as far as the consumer has
+ * committed by then, so after a fault they may trail the streamed bars (compared in RAW.STREAM_BARS)
+ * until the next session's refreshes.
+ */
 export async function tablesToCompare(): Promise<{ name: string; key?: string[] }[]> {
   const project = await loadProject(join(PROJECT_ROOT, 'transforms'));
   const models = [...project.models.values()]
-    .filter((m) => m.materialized !== 'view')
+    .filter((m) => m.materialized !== 'view' && !m.live)
     .map((m) => ({
       name: `${m.schema}.${m.name.toUpperCase()}`,
       key:

@@ -153,6 +153,10 @@ test('polls of a demo replay update the page without a reload, and the page says
   expect(sessionId).toBe(`${ctx.config.temporal.idPrefix}market-session-demo-${REPLAYED}`);
   expect(await session.getAttribute('href')).toContain(`/workflows/${sessionId}/`);
   expect(await page.locator('#pipeline').innerText()).toMatch(/DEMO replay at 300× · \d+ polls/);
+  // The session's intraday gold refreshes, which the table's prices now come from.
+  await expect
+    .poll(() => page.locator('#pipeline').innerText(), { timeout: 15_000 })
+    .toMatch(/intraday gold: refreshed after the window to .+ Cairo · 3 symbols · \d+ refreshes/);
 
   // The charts follow: today's candle from the streamed bars, and the intraday bars.
   expect(await page.locator('#chart-title').innerText()).toBe(`COMI · daily to ${REPLAYED}`);

@@ -5,6 +5,7 @@ import { emulatorConfig } from '../support/snowflake.js';
 import { buildModel, testModel } from '../../lib/transforms/build.js';
 import { loadProject, planRun, type Project } from '../../lib/transforms/project.js';
 import {
+  STREAM_BARS,
   TBL_COMPANY,
   TBL_INDEX,
   TBL_INDEX_MEMBERSHIP,
@@ -171,4 +172,51 @@ test('every model builds (write-audit-publish) and every test runs on Snowflake 
     { HOUR_LOCAL: 10, VOLUME: 400, VOLUME_SHARE_PCT: 40 },
     { HOUR_LOCAL: 11, VOLUME: 600, VOLUME_SHARE_PCT: 60 },
   ]);
+});
+
+test('the live models (intraday gold) build and pass their tests on Snowflake from the same SQL', async () => {
+  const opts = { runId: 'sf-live', businessDate: '2026-01-12' };
+  // Two sessions of AAA's 5-minute bars after its daily bars (2026-01-01 … 01-10).
+  const rows = ['2026-01-11', '2026-01-12'].flatMap((date, d) =>
+    Array.from({ length: 16 }, (_, i) => {
+      const ts = new Date(Date.parse(`${date}T08:00:00Z`) + i * 300_000);
+      const close = 30 + d + Math.sin(i) / 2;
+      return [
+        'AAA',
+        '5m',
+        ts,
+        date,
+        close,
+        close + 0.2,
+        close - 0.2,
+        close,
+        100 * (i + 1),
+        'simulator',
+        ts,
+        'direct-5m',
+        ts.getTime(),
+        new Date('2026-01-12T10:00:00Z'),
+      ];
+    }),
+  );
+  await wh.upsert(
+    STREAM_BARS,
+    STREAM_BARS.columns.map((c) => c.name),
+    rows,
+  );
+  // What they read, should this test run alone.
+  for (const m of planRun(project, ['stg_stock_prices_unified', 'gold_fct_stock_daily_prices']))
+    await buildModel(wh, project, m, opts);
+  const live = planRun(project, [], { live: true }).filter((m) => m.live);
+  for (const m of live) await buildModel(wh, project, m, opts);
+  const results = [];
+  for (const m of live) results.push(...(await testModel(wh, project, m, opts)));
+  expect(results.filter((r) => r.status !== 'pass')).toEqual([]);
+  const [q] = await wh.query<Record<string, number | string>>(
+    "SELECT * FROM GOLD.gold_fct_live_quotes WHERE symbol = 'AAA' AND trade_date = '2026-01-12'",
+  );
+  expect(q).toMatchObject({ BARS: 16, PREV_CLOSE: 29.5, SESSIONS_AVERAGED: 1, MINUTES_INTO_SESSION: 80 });
+  // The same volume by the same time on both days.
+  expect(q!.VOLUME_VS_AVG_SAME_TIME).toBeCloseTo(1, 9);
+  expect(q!.RSI_14).toBeGreaterThan(0);
 });

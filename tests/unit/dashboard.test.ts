@@ -8,16 +8,20 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runDashboard, temporalStatusProvider, WarehouseBusyError } from '../../cli/dashboard.js';
 import { ConfigInvalidError, loadConfig } from '../../lib/config.js';
-import { streamBarsIntraday } from '../../lib/dashboard/intraday.js';
+import { liveGoldIntraday, streamBarsIntraday } from '../../lib/dashboard/intraday.js';
 import { marketStatus } from '../../lib/dashboard/market-status.js';
 import { chartData, dataMark, quoteRows } from '../../lib/dashboard/queries.js';
 import { describeView, startDashboardServer, type DashboardServer } from '../../lib/dashboard/server.js';
 import type { PipelineStatus, SessionStatus } from '../../lib/dashboard/status.js';
 import { LocalObjectStore } from '../../lib/lake/local.js';
+import { refreshLiveGold } from '../../lib/stream/live-gold.js';
+import { loadProject } from '../../lib/transforms/project.js';
 import { egxCalendar } from '../../lib/market/calendar.js';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
 import { bootstrapWarehouse } from '../../lib/warehouse/schema.js';
 import { pollDirect, seedGold } from '../support/dashboard-data.js';
+
+const TRANSFORMS_DIR = fileURLToPath(new URL('../../transforms', import.meta.url));
 
 describe('market status from the EGX calendar', () => {
   // December: Cairo is UTC+2, so 10:00–14:30 Cairo is 08:00–12:30 UTC.
@@ -198,6 +202,40 @@ describe('dashboard data', () => {
     expect(await dataMark(wh, streamBarsIntraday)).toBe(before);
     await pollDirect(deps, { symbols: ['COMI'], from: '2026-11-19T09:00:00Z', to: '2026-11-19T09:05:00Z' });
     expect(await dataMark(wh, streamBarsIntraday)).not.toBe(before);
+  });
+
+  test('with intraday gold refreshed, the table reads the mart; what it lacks comes from the streamed bars', async () => {
+    // No refresh yet: the same as the streamed bars.
+    expect(await quoteRows(wh, [...SYMBOLS, 'ORAS'], liveGoldIntraday)).toEqual(
+      await quoteRows(wh, [...SYMBOLS, 'ORAS'], streamBarsIntraday),
+    );
+    await refreshLiveGold(wh, await loadProject(TRANSFORMS_DIR), {
+      tradingDate: '2026-11-19',
+      runId: 'dashboard-live',
+      symbols: SYMBOLS,
+      interval: '5m',
+      from: '2026-11-19T08:00:00Z',
+      to: '2026-11-19T09:05:00Z',
+      expectedBars: 0,
+    });
+    // A poll lands that no refresh has followed yet: the mart is one bar behind the stream.
+    await pollDirect(deps, { symbols: ['COMI'], from: '2026-11-19T09:05:00Z', to: '2026-11-19T09:10:00Z' });
+    const [mart] = await wh.query(
+      `SELECT * FROM GOLD.gold_fct_live_quotes WHERE symbol = 'COMI' AND trade_date = '2026-11-19'`,
+    );
+    const { rows } = await quoteRows(wh, [...SYMBOLS, 'ORAS'], liveGoldIntraday);
+    expect(rows[0]).toMatchObject({
+      symbol: 'COMI',
+      priceFrom: 'intraday',
+      price: mart!.LAST_PRICE,
+      volume: mart!.VOLUME,
+      vwap: mart!.VWAP,
+      lastBarAt: '2026-11-19T09:00:00.000Z',
+    });
+    expect((await quoteRows(wh, SYMBOLS, streamBarsIntraday)).rows[0]!.lastBarAt).toBe(
+      '2026-11-19T09:05:00.000Z',
+    );
+    expect([rows[3]!.symbol, rows[3]!.price]).toEqual(['ORAS', undefined]);
   });
 
   test('anomaly flags appear where an anomaly mart exists, named after its flag columns', async () => {

@@ -443,7 +443,11 @@ describe('transforms', () => {
     const out = await publishDocs(project, wh, { store, localDir: join(dir, 'docs') });
     expect(out.keys).toEqual(['docs/index.html', 'docs/manifest.json']);
     const manifest = JSON.parse(await getText(store, 'docs/manifest.json')) as DocsManifest;
-    expect(manifest.models.map((m) => m.name)).toEqual(planRun(project).map((m) => m.name));
+    // The live models (refreshed by the market session) are documented too.
+    expect(manifest.models.map((m) => m.name)).toEqual(
+      planRun(project, [], { live: true }).map((m) => m.name),
+    );
+    expect(manifest.models.map((m) => m.name)).toContain('gold_fct_live_quotes');
     const facts = manifest.models.find((m) => m.name === 'gold_fct_stock_daily_prices')!;
     expect(facts.reads).toEqual(['stg_stock_prices_unified']);
     expect(facts.readBy).toContain('vw_price_history');

@@ -1,7 +1,9 @@
 import type { AlertActivities } from '../../activities/alerts.js';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import type { LiveActivities, LiveRefreshInput } from '../../activities/live.js';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, test, vi } from 'vitest';
 import type { MarketActivities } from '../../activities/market.js';
@@ -34,10 +36,26 @@ async function nextDate(weekday: number): Promise<string> {
   }
 }
 
-function activities() {
+function activities(opts: { refreshFails?: boolean } = {}) {
   const windows: { from: string; to: string; symbols: string[] }[] = [];
   const alerts: unknown[] = [];
-  const acts: MarketActivities & AlertActivities = {
+  const refreshes: LiveRefreshInput[] = [];
+  const acts: MarketActivities & AlertActivities & LiveActivities = {
+    refreshIntradayGold: vi.fn(async (input: LiveRefreshInput) => {
+      refreshes.push(input);
+      if (opts.refreshFails)
+        throw ApplicationFailure.nonRetryable('the warehouse is read-only', 'WarehouseReadOnly');
+      return {
+        tradingDate: input.tradingDate,
+        pollEnd: input.to,
+        expectedBars: input.expectedBars,
+        committedBars: input.expectedBars,
+        waitedSeconds: 0,
+        models: [],
+        quotes: input.symbols.length,
+        seconds: 0.5,
+      };
+    }),
     sendAlert: vi.fn(async () => ({ sent: ['webhook'], grouped: false })),
     alertSymbolFailing: vi.fn(async (a: unknown) => void alerts.push(a)),
     planMarketSession: vi.fn(async ({ date }: { date: string }) => sessionPlan(date, cal)),
@@ -49,7 +67,16 @@ function activities() {
       };
     }),
   };
-  return { acts, windows, alerts };
+  return { acts, windows, alerts, refreshes };
+}
+
+/** The summaries the Web UI shows for a run's activities of one type. */
+async function activitySummaries(events: temporal.api.history.v1.IHistoryEvent[], type: string) {
+  return events.flatMap((e) => {
+    const a = e.activityTaskScheduledEventAttributes;
+    const payload = a?.activityType?.name === type ? e.userMetadata?.summary : undefined;
+    return payload ? [defaultPayloadConverter.fromPayload<string>(payload)] : [];
+  });
 }
 
 describe('marketSessionWorkflow', () => {
@@ -90,6 +117,76 @@ describe('marketSessionWorkflow', () => {
       },
     ]);
     expect(out.failing).toEqual({ BAD: 55 });
+  });
+
+  test("after each poll, intraday gold is refreshed for that poll's window, named in the Web UI", async () => {
+    const date = await nextDate(3); // a Wednesday
+    const { acts, windows, refreshes } = activities();
+    const taskQueue = `market-live-${randomUUID()}`;
+    const workflowId = `market-live-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: ctx.env.nativeConnection,
+      taskQueue,
+      workflowBundle: ctx.bundle,
+      activities: acts,
+    });
+    const { out, events, details } = await worker.runUntil(async () => {
+      const h = await ctx.env.client.workflow.start<typeof marketSessionWorkflow>('marketSessionWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [{ tradingDate: date, symbols: ['COMI', 'ETEL'] }],
+      });
+      const result = await h.result();
+      const meta = await h.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      return { out: result, events: (await h.fetchHistory()).events ?? [], details: meta.currentDetails };
+    });
+    // One refresh per poll, each for the bars that poll published.
+    expect(refreshes.map((r) => [r.from, r.to, r.expectedBars])).toEqual(
+      windows.map((w) => [w.from, w.to, 2]),
+    );
+    // The refresh after the close waits longer for the consumer, so the day's marts end complete.
+    expect(refreshes.map((r) => r.waitMs)).toEqual([...Array<undefined>(54).fill(undefined), 120_000]);
+    expect(refreshes[0]).toMatchObject({
+      tradingDate: date,
+      runId: `${workflowId}-live`,
+      symbols: ['COMI', 'ETEL'],
+      interval: '5m',
+    });
+    expect(out.intraday).toMatchObject({
+      refreshes: 55,
+      failed: 0,
+      last: { pollEnd: windows[54]!.to, quotes: 2, committedBars: 2, expectedBars: 2 },
+    });
+    const summaries = await activitySummaries(events, 'refreshIntradayGold');
+    expect(summaries).toHaveLength(55);
+    expect(summaries[0]).toBe(`intraday gold, session ${date}: poll ending 10:05 Cairo, 2 bars of 2 symbols`);
+    expect(details).toMatch(
+      /intraday gold: refreshed after the poll ending 14:3\d Cairo: 2 symbols, 2\/2 bars committed, 0\.5 s; 55 refreshes$/,
+    );
+  });
+
+  test('a failing refresh never stops the polls: counted, reported, and tried again after the next poll', async () => {
+    const { acts, windows, refreshes } = activities({ refreshFails: true });
+    const out = await runWorkflow<typeof marketSessionWorkflow>(
+      ctx,
+      'marketSessionWorkflow',
+      [{ tradingDate: await nextDate(4), symbols: ['COMI'] }],
+      acts,
+    );
+    expect(out).toMatchObject({ polls: 55, bars: 55 });
+    expect(windows).toHaveLength(55);
+    expect(refreshes).toHaveLength(55);
+    expect(out.intraday).toMatchObject({ refreshes: 0, failed: 55, lastError: 'the warehouse is read-only' });
+    // One alert, on the third failure in a row.
+    expect(acts.sendAlert).toHaveBeenCalledTimes(1);
+    expect(acts.sendAlert).toHaveBeenCalledWith(
+      expect.objectContaining({
+        title: expect.stringMatching(
+          /^intraday gold of market session \d{4}-\d\d-\d\d failed 3 refreshes in a row$/,
+        ),
+        key: 'market:intraday-gold:failing',
+      }),
+    );
   });
 
   test('signals: pause skips polls, poll-now fetches closed bars at once, resume catches up, set-symbols switches', async () => {
@@ -194,6 +291,8 @@ describe('marketSessionWorkflow', () => {
     });
     expect(lastRunId).not.toBe(firstRunId);
     expect(out).toMatchObject({ polls: 55, bars: 110, failing: { BAD: 55 } });
+    // Intraday gold's counts carry over too: every poll was refreshed, none twice.
+    expect(out.intraday).toMatchObject({ refreshes: 55, failed: 0 });
     expect(out.alerts).toHaveLength(1);
     expect(windows).toHaveLength(55);
     windows.slice(1).forEach((w, i) => expect(w.from).toBe(windows[i]!.to));

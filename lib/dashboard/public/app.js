@@ -289,6 +289,23 @@
               (ss.demoSpeed ? ' (market time)' : '')
             : 'none yet'),
       );
+      const ig = ss.intraday;
+      if (ig)
+        lines.push(
+          'intraday gold: ' +
+            (ig.lastPollEnd
+              ? 'refreshed after the window to ' +
+                fmtDateTime.format(new Date(ig.lastPollEnd)) +
+                ' Cairo · ' +
+                ig.quotes +
+                ' symbols · ' +
+                ig.refreshes +
+                ' refreshes'
+              : 'no refresh yet') +
+            (ig.failed
+              ? ' · <span class="down">' + ig.failed + ' failed: ' + esc(ig.lastError || '') + '</span>'
+              : ''),
+        );
       for (const f of ss.failing || [])
         lines.push('<span class="down">' + esc(f.symbol) + ' failed: ' + esc(f.reason) + '</span>');
       if (ss.note) lines.push('<span class="down">' + esc(ss.note) + '</span>');
