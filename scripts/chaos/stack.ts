@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common';
 import { Kafka, logLevel } from 'kafkajs';
-import { groupLag } from '../../lib/bus/kafka.js';
+import { groupLag, topicSize } from '../../lib/bus/kafka.js';
 import { createS3Client, ensureBucket } from '../../lib/lake/s3.js';
 import { ensureSearchAttributes } from '../../temporal-config/search-attributes.js';
 import { paths, PROFILES, stackEnv, type ComponentName } from '../devstack/profile.js';
@@ -113,6 +113,19 @@ export async function consumerLag(kafka: Kafka, groupId: string, topic: string):
   try {
     await admin.connect();
     return await groupLag(admin, groupId, topic);
+  } catch {
+    return undefined;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Messages `topic` holds; undefined while the broker does not answer. */
+export async function topicMessages(kafka: Kafka, topic: string): Promise<number | undefined> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    return await topicSize(admin, topic);
   } catch {
     return undefined;
   } finally {
