@@ -165,7 +165,7 @@ export async function runScenario(
       if (!hit) break;
       const at = Date.now();
       deadline += recoveryBudgetMs(f);
-      const note = await inject(f, { worker, duckdbPath: scenarioEnv.DUCKDB_PATH! });
+      const note = await inject(f, { worker, duckdbPath: scenarioEnv.DUCKDB_PATH!, kafka: env.kafka, topic });
       const inFlight = hit
         .filter((a) => a.started)
         .map((a) => `${a.type}#${a.attempt}`)
