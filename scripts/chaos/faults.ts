@@ -71,8 +71,19 @@ export async function inject(
   deps: { worker: SupervisedWorker; duckdbPath: string; kafka: Kafka; topic: string },
 ): Promise<string> {
   switch (f.kind) {
-    case 'kill':
-      return (await deps.worker.kill()) ? 'worker killed' : 'no worker was running';
+    case 'kill': {
+      if (!f.inPublish) return (await deps.worker.kill()) ? 'worker killed' : 'no worker was running';
+      freezeComponent('kafka', true);
+      try {
+        // Polls run every 1.7 s: within 4 s one has started and hangs in its publish.
+        await sleep(4000);
+        return (await deps.worker.kill({ waitForExit: true }))
+          ? 'worker killed while a poll hung in its publish'
+          : 'no worker was running';
+      } finally {
+        freezeComponent('kafka', false);
+      }
+    }
     case 'kill-after-publish':
       return killAfterPublish(deps);
     case 'outage': {

@@ -7,8 +7,12 @@ import type { ActivityMatch } from './runs.js';
 import { backfill, dailyBatch, marketSession, transforms, type Workload } from './workloads.js';
 
 export type Fault =
-  /** SIGKILL of the worker process; the supervisor starts a new one two seconds later. */
-  | { kind: 'kill'; at: ActivityMatch }
+  /**
+   * SIGKILL of the worker process; the supervisor starts a new one two seconds later. With
+   * `inPublish`, Kafka is frozen first until a poll hangs in its publish, so the kill surely hits
+   * a poll in flight (a poll otherwise lasts milliseconds and is often over when the kill lands).
+   */
+  | { kind: 'kill'; at: ActivityMatch; inPublish?: boolean }
   /**
    * SIGKILL of the worker after a poll published its bars but before Temporal heard that the poll
    * finished, so the retried poll publishes the same bars again at new offsets. Made certain with
@@ -70,8 +74,10 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'session-kill',
     workload: marketSession,
+    // Kafka is frozen for a few seconds, which every scenario beside it would feel.
+    exclusive: true,
     faults: [
-      { kind: 'kill', at: at('pollMarket', { afterSeconds: 20 }) },
+      { kind: 'kill', at: at('pollMarket', { afterSeconds: 20 }), inPublish: true },
       { kind: 'kill', at: at('consumeMarketData', { minAttempt: 2 }) },
       { kind: 'kill', at: at('pollMarket', { minAttempt: 2 }) },
     ],
@@ -170,7 +176,7 @@ export function describeFault(f: Fault): string {
   const where = `${type}${minAttempt ? ' retry' : ''}${occurrence ? ` #${occurrence}` : ''}${afterSeconds ? ` after ${afterSeconds} s` : ''}`;
   switch (f.kind) {
     case 'kill':
-      return `SIGKILL worker during ${where}`;
+      return `SIGKILL worker during ${where}${f.inPublish ? ' (in its publish, Kafka frozen)' : ''}`;
     case 'kill-after-publish':
       return `SIGKILL worker after a poll published, before Temporal heard (${where})`;
     case 'outage':
