@@ -59,7 +59,11 @@ export function streamObjectKey(date: string, symbol: string, origin: string, fi
  * exactly once in both places:
  * - object store: one NDJSON file per (trading date, symbol) per batch, named after the first
  *   offset of that group; a re-consumed batch starts at the same committed offset, so it rewrites
- *   the same key, and whatever a longer earlier attempt held beyond its end is rewritten too;
+ *   the same key, and whatever a longer earlier attempt held beyond its end is rewritten too. One
+ *   line per bar: a bar sent twice within the batch is archived once (its latest version), and a
+ *   bar the warehouse already holds unchanged from an earlier batch of the same stream (a poll
+ *   retried after a crash publishes its window again, at new offsets) is left out of the archive
+ *   and the upsert, so it stays in the file that first archived it;
  * - warehouse: RAW.STREAM_BARS upserted on (symbol, interval, ts); then each touched (symbol,
  *   trading date) goes into OPERATIONAL.TBL_STOCK_PRICE as STREAMING_API, from its streamed daily bar or,
  *   when none was streamed, rolled up from its finest intraday bars so far;
@@ -79,27 +83,37 @@ export function createBarSink(deps: {
       if (entries.length === 0) return { bars: 0, files: 0, dailyRows: 0 };
       const loadedAt = new Date();
 
-      const groups = new Map<string, { date: string; symbol: string; lines: string[]; first: string }>();
       // A bar re-sent within the batch keeps its latest version (last offset wins).
-      const latest = new Map<string, { entry: SinkEntry; date: string }>();
+      const latest = new Map<string, SinkEntry>();
+      for (const entry of entries) latest.set(barKey(entry.bar), entry);
+      const repeats = await alreadyStored(deps.warehouse, origin, entries);
+
+      const groups = new Map<string, { date: string; symbol: string; lines: string[]; first: string }>();
+      const fresh: { entry: SinkEntry; date: string }[] = [];
       for (const entry of entries) {
         const { bar } = entry;
         const date = tradingDateOf(dates, bar.ts);
         const g = `${date}|${bar.symbol}`;
+        // Files are named after the group's first offset in the batch, left-out bars included, so a
+        // re-consumed batch names them as the first attempt did.
         let group = groups.get(g);
         if (!group) groups.set(g, (group = { date, symbol: bar.symbol, lines: [], first: entry.offset }));
+        const key = barKey(bar);
+        if (latest.get(key) !== entry || repeats.has(key)) continue;
         group.lines.push(JSON.stringify({ ...bar, offset: entry.offset }));
-        latest.set(`${bar.symbol}|${bar.interval}|${bar.ts}`, { entry, date });
+        fresh.push({ entry, date });
       }
+      const files = [...groups.values()].filter((g) => g.lines.length > 0);
+      if (files.length === 0) return { bars: entries.length, files: 0, dailyRows: 0 };
 
-      const archived = pooled([...groups.values()], deps.fileConcurrency ?? 16, (g) =>
+      const archived = pooled(files, deps.fileConcurrency ?? 16, (g) =>
         deps.store.put(streamObjectKey(g.date, g.symbol, origin, g.first), g.lines.join('\n') + '\n', {
           contentType: 'application/x-ndjson',
         }),
       );
 
       const rows: SqlValue[][] = [];
-      for (const { entry, date } of latest.values()) {
+      for (const { entry, date } of fresh) {
         const b = entry.bar;
         rows.push([
           b.symbol,
@@ -121,7 +135,7 @@ export function createBarSink(deps: {
       // The sinks at once; the batch counts as written when all are.
       await Promise.all([
         archived,
-        deps.live?.write([...latest.values()].map(({ entry }) => entry.bar)),
+        deps.live?.write(fresh.map(({ entry }) => entry.bar)),
         deps.warehouse.upsert(
           STREAM_BARS,
           STREAM_BARS.columns.map((c) => c.name),
@@ -129,13 +143,69 @@ export function createBarSink(deps: {
         ),
       ]);
 
-      const daily = await dailyRows(deps.warehouse, groups.values(), loadedAt, deps.runId ?? origin);
+      const daily = await dailyRows(deps.warehouse, files, loadedAt, deps.runId ?? origin);
       if (daily.length > 0) {
         await deps.warehouse.upsert(TBL_STOCK_PRICE, DAILY_COLUMNS, daily);
       }
-      return { bars: entries.length, files: groups.size, dailyRows: daily.length };
+      return { bars: entries.length, files: files.length, dailyRows: daily.length };
     },
   };
+}
+
+const barKey = (b: Pick<BarMessage, 'symbol' | 'interval' | 'ts'>) =>
+  `${b.symbol}|${b.interval}|${Date.parse(b.ts)}`;
+
+/** UTC text both warehouses cast to TIMESTAMP. */
+const timestampText = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+
+/** A timestamp from the warehouse (a Date by the Warehouse contract; zone-less text is UTC) in ms. */
+function epochMs(v: unknown): number {
+  if (v instanceof Date) return v.getTime();
+  const s = String(v);
+  return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : `${s.replace(' ', 'T')}Z`);
+}
+
+/**
+ * Keys of the batch's bars that RAW.STREAM_BARS already holds, with the same prices, volume and
+ * source, from an earlier offset of the same stream than this batch's first: an earlier batch,
+ * already committed, archived them. (A re-consumed batch starts at the same offset, and the bars it
+ * wrote the first time carry offsets from there on, so it finds the same repeats and writes the
+ * same files again.)
+ */
+async function alreadyStored(wh: Warehouse, origin: string, entries: SinkEntry[]): Promise<Set<string>> {
+  let first = BigInt(entries[0]!.offset);
+  let from = Infinity;
+  let to = -Infinity;
+  const symbols = new Set<string>();
+  for (const { offset, bar } of entries) {
+    if (BigInt(offset) < first) first = BigInt(offset);
+    const ms = Date.parse(bar.ts);
+    from = Math.min(from, ms);
+    to = Math.max(to, ms);
+    symbols.add(bar.symbol);
+  }
+  const stored = await wh.query<Record<string, unknown>>(
+    `SELECT SYMBOL, BAR_INTERVAL, TS, OPEN_PRICE, HIGH_PRICE, LOW_PRICE, CLOSE_PRICE, VOLUME, MARKET_SOURCE
+       FROM RAW.STREAM_BARS
+      WHERE SOURCE_KEY = ? AND SOURCE_OFFSET < ? AND TS BETWEEN CAST(? AS TIMESTAMP) AND CAST(? AS TIMESTAMP)
+        AND SYMBOL IN (${[...symbols].map(() => '?').join(', ')})`,
+    [origin, Number(first), timestampText(from), timestampText(to), ...symbols],
+  );
+  const content = (prices: unknown[], source: unknown) => `${prices.map(Number).join('|')}|${String(source)}`;
+  const held = new Map<string, string>();
+  for (const r of stored) {
+    held.set(
+      `${String(r.SYMBOL)}|${String(r.BAR_INTERVAL)}|${epochMs(r.TS)}`,
+      content([r.OPEN_PRICE, r.HIGH_PRICE, r.LOW_PRICE, r.CLOSE_PRICE, r.VOLUME], r.MARKET_SOURCE),
+    );
+  }
+  const repeats = new Set<string>();
+  for (const { bar: b } of entries) {
+    const key = barKey(b);
+    if (held.get(key) === content([b.open, b.high, b.low, b.close, Math.round(b.volume)], b.source))
+      repeats.add(key);
+  }
+  return repeats;
 }
 
 const DAILY_COLUMNS = [

@@ -63,6 +63,10 @@ export function formatDetails(results: ScenarioResult[]): string {
   for (const r of results) {
     out.push(`${r.name} (${r.workload}): ${r.outcome}${r.detail ? ` — ${r.detail}` : ''}`);
     for (const f of r.injected) out.push(`  fault: ${f.fault}: ${f.note}`);
+    if (r.stream?.messages !== undefined)
+      out.push(
+        `  stream: ${r.stream.messages} messages on the topic, ${r.stream.bars} bars archived${r.stream.messages > r.stream.bars ? ` (${r.stream.messages - r.stream.bars} published again by retried polls)` : ''}`,
+      );
     if (r.diff) for (const d of describeDiff(r.diff)) out.push(`  diff: ${d}`);
     for (const a of r.alerts) out.push(`  alert: ${a}`);
   }

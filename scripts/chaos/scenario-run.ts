@@ -18,7 +18,14 @@ import { inject } from './faults.js';
 import { awaitRun, inFlight, terminateQuietly, waitForActivity, type RunEnd } from './runs.js';
 import { describeFault, recoveryBudgetMs, type Fault } from './scenarios.js';
 import { snapshotDuckDb, snapshotStore } from './snapshot.js';
-import { chaosServerEnv, consumerLag, createNamespace, createTopic, profile } from './stack.js';
+import {
+  chaosServerEnv,
+  consumerLag,
+  createNamespace,
+  createTopic,
+  profile,
+  topicMessages,
+} from './stack.js';
 import { SupervisedWorker } from './worker.js';
 import { SYMBOLS, type MainRun, type Workload, type WorkloadContext } from './workloads.js';
 
@@ -57,6 +64,11 @@ export interface ScenarioResult {
   /** A run failed, so one alert was due. */
   alertExpected: boolean;
   alertMissing: boolean;
+  /**
+   * A session's bus: messages its topic ended with and bars archived. More messages than bars
+   * means retried polls published bars again, which the sinks must have kept once.
+   */
+  stream?: { messages?: number; bars: number };
 }
 
 /** Without a fault: the run, the stream drain and the worker's start-up within this long. */
@@ -153,7 +165,7 @@ export async function runScenario(
       if (!hit) break;
       const at = Date.now();
       deadline += recoveryBudgetMs(f);
-      const note = await inject(f, { worker, duckdbPath: scenarioEnv.DUCKDB_PATH! });
+      const note = await inject(f, { worker, duckdbPath: scenarioEnv.DUCKDB_PATH!, kafka: env.kafka, topic });
       const inFlight = hit
         .filter((a) => a.started)
         .map((a) => `${a.type}#${a.attempt}`)
@@ -201,6 +213,7 @@ export async function runScenario(
         result.detail = `the stream consumer had not caught up with ${topic} by the deadline`;
       }
       await stopConsumer(client);
+      result.stream = { messages: await topicMessages(env.kafka, topic), bars: 0 };
     }
     await worker.stop();
     if (result.outcome.endsWith('completed')) {
@@ -209,6 +222,7 @@ export async function runScenario(
         ...(await snapshotStore(store, rename)),
       };
       if (reference) result.diff = compareSnapshots(reference.snapshot, snapshot);
+      if (result.stream) result.stream.bars = snapshot.bars.length;
     }
   } catch (e) {
     result.outcome = 'error';

@@ -7,8 +7,19 @@ import type { ActivityMatch } from './runs.js';
 import { backfill, dailyBatch, marketSession, transforms, type Workload } from './workloads.js';
 
 export type Fault =
-  /** SIGKILL of the worker process; the supervisor starts a new one two seconds later. */
-  | { kind: 'kill'; at: ActivityMatch }
+  /**
+   * SIGKILL of the worker process; the supervisor starts a new one two seconds later. With
+   * `inPublish`, Kafka is frozen first until a poll hangs in its publish, so the kill surely hits
+   * a poll in flight (a poll otherwise lasts milliseconds and is often over when the kill lands).
+   */
+  | { kind: 'kill'; at: ActivityMatch; inPublish?: boolean }
+  /**
+   * SIGKILL of the worker after a poll published its bars but before Temporal heard that the poll
+   * finished, so the retried poll publishes the same bars again at new offsets. Made certain with
+   * frozen servers: Kafka is frozen until a poll hangs in its publish, Temporal is frozen, Kafka
+   * thawed (the bars land), the worker killed, Temporal thawed.
+   */
+  | { kind: 'kill-after-publish'; at: ActivityMatch }
   /** A server stopped (its data kept) and started again after `seconds`. */
   | { kind: 'outage'; component: 'kafka' | 's3'; seconds: number; at: ActivityMatch }
   /** The Temporal dev server stopped and started again on the same database file. */
@@ -63,8 +74,10 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'session-kill',
     workload: marketSession,
+    // Kafka is frozen for a few seconds, which every scenario beside it would feel.
+    exclusive: true,
     faults: [
-      { kind: 'kill', at: at('pollMarket', { afterSeconds: 20 }) },
+      { kind: 'kill', at: at('pollMarket', { afterSeconds: 20 }), inPublish: true },
       { kind: 'kill', at: at('consumeMarketData', { minAttempt: 2 }) },
       { kind: 'kill', at: at('pollMarket', { minAttempt: 2 }) },
     ],
@@ -91,6 +104,13 @@ export const SCENARIOS: Scenario[] = [
     workload: batchS3,
     serial: 's3',
     faults: [{ kind: 'outage', component: 's3', seconds: 120, at: at('loadBatchFile') }],
+  },
+  {
+    // Both servers are frozen for a few seconds, which every scenario beside it would feel.
+    name: 'session-kill-after-publish',
+    workload: marketSession,
+    exclusive: true,
+    faults: [{ kind: 'kill-after-publish', at: at('pollMarket', { afterSeconds: 20 }) }],
   },
   {
     name: 'session-warehouse-locked',
@@ -139,6 +159,9 @@ export function recoveryBudgetMs(f: Fault): number {
   switch (f.kind) {
     case 'kill':
       return 150_000;
+    case 'kill-after-publish':
+      // The poll's start-to-close timeout (2 minutes; it does not heartbeat), then the retry.
+      return 180_000;
     case 'outage':
       return f.seconds * 1000 + 120_000;
     case 'restart-temporal':
@@ -153,7 +176,9 @@ export function describeFault(f: Fault): string {
   const where = `${type}${minAttempt ? ' retry' : ''}${occurrence ? ` #${occurrence}` : ''}${afterSeconds ? ` after ${afterSeconds} s` : ''}`;
   switch (f.kind) {
     case 'kill':
-      return `SIGKILL worker during ${where}`;
+      return `SIGKILL worker during ${where}${f.inPublish ? ' (in its publish, Kafka frozen)' : ''}`;
+    case 'kill-after-publish':
+      return `SIGKILL worker after a poll published, before Temporal heard (${where})`;
     case 'outage':
       return `${f.component} stopped ${f.seconds} s during ${where}`;
     case 'restart-temporal':

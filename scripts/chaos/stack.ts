@@ -7,11 +7,11 @@ import { rmSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common';
 import { Kafka, logLevel } from 'kafkajs';
-import { groupLag } from '../../lib/bus/kafka.js';
+import { groupLag, topicSize } from '../../lib/bus/kafka.js';
 import { createS3Client, ensureBucket } from '../../lib/lake/s3.js';
 import { ensureSearchAttributes } from '../../temporal-config/search-attributes.js';
 import { paths, PROFILES, stackEnv, type ComponentName } from '../devstack/profile.js';
-import { down, install, up } from '../devstack/stack.js';
+import { down, install, status, up } from '../devstack/stack.js';
 
 export const profile = PROFILES.chaos;
 export const COMPONENTS: ComponentName[] = ['temporal', 'kafka', 's3'];
@@ -49,6 +49,16 @@ export async function startComponent(name: ComponentName): Promise<number> {
   const t0 = Date.now();
   await up(profile, quiet, [name]);
   return (Date.now() - t0) / 1000;
+}
+
+/**
+ * Freezes (SIGSTOP) or thaws (SIGCONT) a server's process group: it keeps its connections and
+ * state but answers nothing, as a server stalled on a full disk or a long pause would.
+ */
+export function freezeComponent(name: ComponentName, frozen: boolean): void {
+  const pid = status(profile, [name])[0]?.pid;
+  if (!pid) throw new Error(`${name} is not running`);
+  process.kill(-pid, frozen ? 'SIGSTOP' : 'SIGCONT');
 }
 
 /** Environment that points a worker at the chaos servers. */
@@ -113,6 +123,19 @@ export async function consumerLag(kafka: Kafka, groupId: string, topic: string):
   try {
     await admin.connect();
     return await groupLag(admin, groupId, topic);
+  } catch {
+    return undefined;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Messages `topic` holds; undefined while the broker does not answer. */
+export async function topicMessages(kafka: Kafka, topic: string): Promise<number | undefined> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    return await topicSize(admin, topic);
   } catch {
     return undefined;
   } finally {

@@ -105,6 +105,58 @@ describe('bar sink', () => {
     ).toBe(3);
   });
 
+  test('a poll retried after a crash publishes its window again at new offsets: the archive still holds every bar once, also when that batch is consumed again', async () => {
+    const list = await bars(['COMI', 'ETEL']);
+    const first = list.filter((b) => b.ts < '2025-11-30T08:30:00.000Z');
+    const rest = list.filter((b) => b.ts >= '2025-11-30T08:30:00.000Z');
+    const sink = createBarSink({ store, warehouse: wh });
+    // The first poll's window, consumed and committed.
+    await sink.write({ origin: 'o-0', entries: entries(first, 0) });
+    // Its retry publishes the window again (a fresh ingested_at), then the next poll's window.
+    const again = first.map((b) => ({
+      ...b,
+      ingested_at: new Date(Date.parse(b.ingested_at) + 60_000).toISOString(),
+    }));
+    const next = entries([...again, ...rest], first.length);
+    await sink.write({ origin: 'o-0', entries: next });
+    // The worker dies before committing that batch: it is consumed again.
+    await sink.write({ origin: 'o-0', entries: next });
+
+    const lines = (await archived()).flatMap((f) => f.lines);
+    const keys = lines.map((l) => `${l.symbol}|${l.interval}|${l.ts}`);
+    expect(keys).toHaveLength(list.length);
+    expect(new Set(keys).size).toBe(list.length);
+    // The window's bars stay where they were first archived.
+    expect(lines.filter((l) => Number(l.offset) < first.length)).toHaveLength(first.length);
+    expect(await count('SELECT COUNT(*) AS N FROM RAW.STREAM_BARS')).toBe(list.length);
+    expect(
+      await count(`SELECT MAX(SOURCE_OFFSET) AS N FROM RAW.STREAM_BARS WHERE TS < '2025-11-30 08:30:00'`),
+    ).toBe(first.length - 1);
+  });
+
+  test('a bar sent twice within one batch is archived once, as its latest version', async () => {
+    const [bar] = await bars(['COMI']);
+    const corrected = { ...bar!, close: bar!.close + 1 };
+    await createBarSink({ store, warehouse: wh }).write({
+      origin: 'o-0',
+      entries: [
+        { offset: '1', bar: bar! },
+        { offset: '2', bar: corrected },
+      ],
+    });
+    const lines = (await archived()).flatMap((f) => f.lines);
+    expect(lines.map((l) => [l.close, l.offset])).toEqual([[corrected.close, '2']]);
+  });
+
+  test('a corrected bar in a later batch is archived too (the archive keeps what the stream said)', async () => {
+    const [bar] = await bars(['COMI']);
+    const sink = createBarSink({ store, warehouse: wh });
+    await sink.write({ origin: 'o-0', entries: [{ offset: '1', bar: bar! }] });
+    await sink.write({ origin: 'o-0', entries: [{ offset: '2', bar: { ...bar!, close: bar!.close + 1 } }] });
+    const lines = (await archived()).flatMap((f) => f.lines);
+    expect(lines.map((l) => l.offset).sort()).toEqual(['1', '2']);
+  });
+
   test('intraday bars roll up into the day row across batches: first open, max high, min low, last close, summed volume', async () => {
     const list = await bars(['COMI']);
     const sink = createBarSink({ store, warehouse: wh });
