@@ -39,9 +39,9 @@ const ALIASES: Record<Field, string[]> = {
 };
 
 const DAY_MS = 86_400_000;
-// YYYY-MM-DD[ T]HH:MM[:SS[.fff]][Z|±HH[:]MM]
+// YYYY-MM-DD[ T]HH:MM[:SS[.fff]][Z|±HH[:]MM], also with slashes (2026/01/13 10:22, as the broker export writes dates)
 const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+  /^(\d{4})([-/])(\d{2})\2(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
 /** A bar's start in ms since the epoch, and whether its text named a zone; undefined when unreadable. */
 export function parseTimestamp(text: string): { ms: number; zoned: boolean } | undefined {
@@ -51,11 +51,11 @@ export function parseTimestamp(text: string): { ms: number; zoned: boolean } | u
   const m = ISO.exec(t);
   if (!m) return undefined;
   const part = (i: number) => Number(m[i] ?? 0);
-  const [y, mo, d, h, mi, s] = [part(1), part(2), part(3), part(4), part(5), part(6)];
+  const [y, mo, d, h, mi, s] = [part(1), part(3), part(4), part(5), part(6), part(7)];
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return undefined;
-  let ms = Date.UTC(y, mo - 1, d, h, mi, s, m[7] ? Number(m[7].padEnd(3, '0').slice(0, 3)) : 0);
+  let ms = Date.UTC(y, mo - 1, d, h, mi, s, m[8] ? Number(m[8].padEnd(3, '0').slice(0, 3)) : 0);
   if (new Date(ms).getUTCDate() !== d) return undefined;
-  const zone = m[8];
+  const zone = m[9];
   if (zone && zone.toUpperCase() !== 'Z') {
     const sign = zone.startsWith('-') ? -1 : 1;
     const digits = zone.replace(/\D/g, '');

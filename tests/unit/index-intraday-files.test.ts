@@ -376,6 +376,11 @@ describe('intraday bar files', () => {
     });
     expect(parseTimestamp('1721199600')).toEqual({ ms: Date.parse('2024-07-17T07:00:00Z'), zoned: true });
     expect(parseTimestamp('2025-02-30 10:00:00')).toBeUndefined();
+    expect(parseTimestamp('2026/01/13 08:05:30.5')).toEqual({
+      ms: Date.parse('2026-01-13T08:05:30.500Z'),
+      zoned: false,
+    });
+    expect(parseTimestamp('2026/01-13 08:05')).toBeUndefined();
     // Cairo is UTC+3 in summer 2025, UTC+2 in winter: 21:30 UTC is the next Cairo day in summer only.
     expect(cairoDate(Date.parse('2025-07-20T21:30:00Z'))).toBe('2025-07-21');
     expect(cairoDate(Date.parse('2025-12-20T21:30:00Z'))).toBe('2025-12-20');
