@@ -130,7 +130,9 @@ describe('TradingView client against a local fake', () => {
     });
     const at = f.state.requests.map((r) => r.at);
     expect(at).toHaveLength(3);
-    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(140);
+    // Measured where they arrive, so a busy machine's jitter is allowed for; unspaced they arrive within a few ms.
+    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(100);
+    expect(at[2]! - at[0]!).toBeGreaterThanOrEqual(280);
   });
 
   test('latest quote from the quote session', async () => {
