@@ -30,7 +30,7 @@ import { LIVE_QUOTES, refreshLiveGold } from '../lib/stream/live-gold.js';
 import { percentile, VisibilityTracker, type VisibilitySample } from '../lib/stream/live-latency.js';
 import { buildModel } from '../lib/transforms/build.js';
 import { loadProject, planRun } from '../lib/transforms/project.js';
-import { STREAM_BARS, TBL_STOCK_PRICE } from '../lib/warehouse/schema.js';
+import { DAILY_BAR_COLUMNS, STREAM_BARS, TBL_STOCK_PRICE } from '../lib/warehouse/schema.js';
 import type { SqlValue } from '../lib/warehouse/types.js';
 import { PROFILES, stackEnv } from '../scripts/devstack/profile.js';
 import { down, install, status, up } from '../scripts/devstack/stack.js';
@@ -145,21 +145,7 @@ const project = await loadProject(TRANSFORMS_DIR);
     at,
   ]);
   for (let i = 0; i < rows.length; i += 50_000)
-    await wh.upsert(
-      TBL_STOCK_PRICE,
-      [
-        'SYMBOL',
-        'TRADE_DATE',
-        'DATA_SOURCE',
-        'OPEN_PRICE',
-        'HIGH_PRICE',
-        'LOW_PRICE',
-        'CLOSE_PRICE',
-        'VOLUME',
-        'LOADED_AT',
-      ],
-      rows.slice(i, i + 50_000),
-    );
+    await wh.upsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, rows.slice(i, i + 50_000));
   for (const m of planRun(project, ['stg_stock_prices_unified', 'gold_fct_stock_daily_prices']))
     await buildModel(wh, project, m, { runId: `bench-live-${id}`, businessDate: earlier[0]! });
   log(

@@ -25,11 +25,12 @@ import { buildModel, testModel, type TestResult } from '../lib/transforms/build.
 import { loadProject, planRun, relationOf, renderSql, type Project } from '../lib/transforms/project.js';
 import { defaultDuckDbThreads, openDuckDbWarehouse, type DuckDbWarehouse } from '../lib/warehouse/duckdb.js';
 import {
-  bootstrapWarehouse,
+  DAILY_BAR_COLUMNS,
   TBL_COMPANY,
   TBL_INDEX,
   TBL_INDEX_MEMBERSHIP,
   TBL_STOCK_PRICE,
+  bootstrapWarehouse,
 } from '../lib/warehouse/schema.js';
 import { pooled } from '../lib/util/pool.js';
 import { PROJECT_ROOT } from '../scripts/devstack/profile.js';
@@ -50,17 +51,6 @@ const dbFile = join(dir, 'bench.duckdb');
 const transformsDir = values.transforms;
 const day = (d: number) => new Date(Date.UTC(2010, 0, 1 + d)).toISOString().slice(0, 10);
 const sym = (s: number) => `S${String(s).padStart(4, '0')}`;
-const cols = [
-  'SYMBOL',
-  'TRADE_DATE',
-  'DATA_SOURCE',
-  'OPEN_PRICE',
-  'HIGH_PRICE',
-  'LOW_PRICE',
-  'CLOSE_PRICE',
-  'VOLUME',
-  'LOADED_AT',
-];
 
 function bars(s: number, fromDay: number, toDay: number, at: Date) {
   let x = s + 1;
@@ -107,7 +97,7 @@ await wh.upsert(
   Array.from({ length: Math.min(30, symbols) }, (_, s) => ['EGX30', sym(s), day(0), 100 / 30]),
 );
 for (let s = 0; s < symbols; s++)
-  await wh.bulkInsert(TBL_STOCK_PRICE, cols, bars(s, 0, days, new Date('2026-01-01T00:00:00Z')));
+  await wh.bulkInsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, bars(s, 0, days, new Date('2026-01-01T00:00:00Z')));
 // EGX30's official levels, which the risk mart's betas and correlations pair the stocks with.
 await wh.bulkInsert(
   TBL_INDEX,
@@ -136,7 +126,7 @@ const slowest = await wh.query<{ MODEL_NAME: string; SECONDS: number }>(
 );
 console.log(`  slowest: ${slowest.map((m) => `${m.MODEL_NAME} ${m.SECONDS.toFixed(2)} s`).join(', ')}`);
 for (let s = 0; s < symbols; s++)
-  await wh.bulkInsert(TBL_STOCK_PRICE, cols, bars(s, days, days + 1, new Date()));
+  await wh.bulkInsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, bars(s, days, days + 1, new Date()));
 const inc = await runAll(wh, project, 'bench-incremental', day(days + 1));
 console.log(
   `incremental (one new day per symbol): build ${inc.buildSeconds.toFixed(2)} s, build + tests ${inc.seconds.toFixed(2)} s`,

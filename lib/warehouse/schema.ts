@@ -33,6 +33,19 @@ export const TBL_STOCK_PRICE: TableDef = {
   indexKey: false,
 };
 
+/** The columns of a daily bar in TBL_STOCK_PRICE, for writers whose only lineage is the load time. */
+export const DAILY_BAR_COLUMNS = [
+  'SYMBOL',
+  'TRADE_DATE',
+  'DATA_SOURCE',
+  'OPEN_PRICE',
+  'HIGH_PRICE',
+  'LOW_PRICE',
+  'CLOSE_PRICE',
+  'VOLUME',
+  'LOADED_AT',
+];
+
 /**
  * Streamed bars as consumed from the bus, one row per (symbol, interval, bar open); re-consuming
  * a message upserts the same row. SOURCE_KEY is `<topic>-<partition>` (or `direct-<interval>`), SOURCE_OFFSET the message offset.

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openWarehouse } from '../../lib/adapters.js';
 import { buildModel, testModel } from '../../lib/transforms/build.js';
 import { loadProject, type Project } from '../../lib/transforms/project.js';
-import { TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
+import { DAILY_BAR_COLUMNS, TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
 import type { Warehouse } from '../../lib/warehouse/types.js';
 import { emulatorConfig } from '../support/snowflake.js';
 import {
@@ -15,7 +15,6 @@ import {
   FACT_COLUMNS,
   fixtureBars,
   INDICATORS,
-  PRICE_COLUMNS,
   priceRow,
   type Fact,
 } from '../fixtures/indicators/fixture.js';
@@ -49,12 +48,12 @@ test('the indicators agree with TA-Lib on Snowflake, in a full and an incrementa
         `(${r.map((v) => (v instanceof Date ? `'${v.toISOString().slice(0, 19).replace('T', ' ')}'` : typeof v === 'string' ? `'${v}'` : String(v))).join(', ')})`,
     );
   await wh.execute(
-    `INSERT INTO OPERATIONAL.TBL_STOCK_PRICE (${PRICE_COLUMNS.join(', ')}) VALUES ${values.join(', ')}`,
+    `INSERT INTO OPERATIONAL.TBL_STOCK_PRICE (${DAILY_BAR_COLUMNS.join(', ')}) VALUES ${values.join(', ')}`,
   );
   await build();
   await wh.upsert(
     TBL_STOCK_PRICE,
-    PRICE_COLUMNS,
+    DAILY_BAR_COLUMNS,
     bars.filter((b) => b.trade_date === lastDay).map((b) => priceRow(b, new Date())),
   );
   const day = await build();

@@ -6,7 +6,7 @@ import { cairoClock } from '../../lib/market/calendar.js';
 import { SimulatorSource } from '../../lib/sources/simulator.js';
 import { buildModel } from '../../lib/transforms/build.js';
 import { loadProject, planRun } from '../../lib/transforms/project.js';
-import { TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
+import { DAILY_BAR_COLUMNS, TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
 import { TRANSFORMS_DIR } from '../../workers/pipeline-worker.js';
 import type { MarketSessionStatus } from '../../workflows/market-session.js';
 import { usePipelineWorker } from '../support/pipeline-worker.js';
@@ -33,17 +33,7 @@ beforeAll(async () => {
   const at = new Date();
   await wh.upsert(
     TBL_STOCK_PRICE,
-    [
-      'SYMBOL',
-      'TRADE_DATE',
-      'DATA_SOURCE',
-      'OPEN_PRICE',
-      'HIGH_PRICE',
-      'LOW_PRICE',
-      'CLOSE_PRICE',
-      'VOLUME',
-      'LOADED_AT',
-    ],
+    DAILY_BAR_COLUMNS,
     daily.map((b) => [
       b.symbol,
       cairoClock(new Date(b.ts)).date,

@@ -5,6 +5,7 @@ import { emulatorConfig } from '../support/snowflake.js';
 import { buildModel, testModel } from '../../lib/transforms/build.js';
 import { loadProject, planRun, type Project } from '../../lib/transforms/project.js';
 import {
+  DAILY_BAR_COLUMNS,
   STREAM_BARS,
   TBL_COMPANY,
   TBL_INDEX,
@@ -32,17 +33,7 @@ beforeAll(async () => {
   const at = new Date('2026-01-20T00:00:00Z');
   await wh.upsert(
     TBL_STOCK_PRICE,
-    [
-      'SYMBOL',
-      'TRADE_DATE',
-      'DATA_SOURCE',
-      'OPEN_PRICE',
-      'HIGH_PRICE',
-      'LOW_PRICE',
-      'CLOSE_PRICE',
-      'VOLUME',
-      'LOADED_AT',
-    ],
+    DAILY_BAR_COLUMNS,
     Array.from({ length: 20 }, (_, i) => [
       [
         i % 2 ? 'AAA' : 'BBB',

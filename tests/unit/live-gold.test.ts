@@ -11,7 +11,12 @@ import { percentile, VisibilityTracker } from '../../lib/stream/live-latency.js'
 import { buildModel, testModel } from '../../lib/transforms/build.js';
 import { loadProject, planRun, type Project } from '../../lib/transforms/project.js';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
-import { bootstrapWarehouse, STREAM_BARS, TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
+import {
+  DAILY_BAR_COLUMNS,
+  STREAM_BARS,
+  TBL_STOCK_PRICE,
+  bootstrapWarehouse,
+} from '../../lib/warehouse/schema.js';
 import type { SqlValue } from '../../lib/warehouse/types.js';
 
 const TRANSFORMS = fileURLToPath(new URL('../../transforms', import.meta.url));
@@ -78,26 +83,12 @@ async function seed() {
     volume,
     new Date('2026-11-18T20:00:00Z'),
   ];
-  await wh.upsert(
-    TBL_STOCK_PRICE,
-    [
-      'SYMBOL',
-      'TRADE_DATE',
-      'DATA_SOURCE',
-      'OPEN_PRICE',
-      'HIGH_PRICE',
-      'LOW_PRICE',
-      'CLOSE_PRICE',
-      'VOLUME',
-      'LOADED_AT',
-    ],
-    [
-      daily('AAA', '2025-10-01', 50, 100, 1, 9000), // more than 52 weeks back: left out
-      daily('AAA', '2026-01-15', 25, 30, 10, 2000),
-      daily('AAA', '2026-11-17', 19, 19.5, 18.5, 1000),
-      daily('AAA', '2026-11-18', 20, 21, 19, 3000),
-    ],
-  );
+  await wh.upsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, [
+    daily('AAA', '2025-10-01', 50, 100, 1, 9000), // more than 52 weeks back: left out
+    daily('AAA', '2026-01-15', 25, 30, 10, 2000),
+    daily('AAA', '2026-11-17', 19, 19.5, 18.5, 1000),
+    daily('AAA', '2026-11-18', 20, 21, 19, 3000),
+  ]);
   for (const m of planRun(project, ['stg_stock_prices_unified', 'gold_fct_stock_daily_prices']))
     await buildModel(wh, project, m, { runId: 'daily', businessDate: '2026-11-18' });
   await insertBars([

@@ -9,11 +9,12 @@ import { buildModel, testModel } from '../../lib/transforms/build.js';
 import { loadProject, planRun, type Project } from '../../lib/transforms/project.js';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
 import {
-  bootstrapWarehouse,
+  DAILY_BAR_COLUMNS,
   TBL_INDEX,
   TBL_INDEX_MEMBERSHIP,
   TBL_INTRADAY_PRICE,
   TBL_STOCK_PRICE,
+  bootstrapWarehouse,
 } from '../../lib/warehouse/schema.js';
 
 /**
@@ -79,28 +80,14 @@ describe('index performance: official level beside the constituent-weighted one'
       ],
     );
     const bar = (s: string, d: string, c: number) => [s, d, 'yahoo', c, c, c, c, 100, at];
-    await wh.upsert(
-      TBL_STOCK_PRICE,
-      [
-        'SYMBOL',
-        'TRADE_DATE',
-        'DATA_SOURCE',
-        'OPEN_PRICE',
-        'HIGH_PRICE',
-        'LOW_PRICE',
-        'CLOSE_PRICE',
-        'VOLUME',
-        'LOADED_AT',
-      ],
-      [
-        bar('AAA', '2024-01-02', 10),
-        bar('BBB', '2024-01-02', 20),
-        bar('AAA', '2024-01-03', 11),
-        bar('BBB', '2024-01-03', 20),
-        bar('AAA', '2024-01-04', 11),
-        bar('BBB', '2024-01-04', 22),
-      ],
-    );
+    await wh.upsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, [
+      bar('AAA', '2024-01-02', 10),
+      bar('BBB', '2024-01-02', 20),
+      bar('AAA', '2024-01-03', 11),
+      bar('BBB', '2024-01-03', 20),
+      bar('AAA', '2024-01-04', 11),
+      bar('BBB', '2024-01-04', 22),
+    ]);
     const level = (d: string, source: string, close: number) => [
       'EGX30',
       d,
@@ -221,21 +208,9 @@ describe('index performance: official level beside the constituent-weighted one'
   test("a member's bars from two vendors (adjusted and not) give no return across the switch", async () => {
     await seed();
     // BBB's 4th from the broker export (trusted first), at an unadjusted price twice Yahoo's.
-    await wh.upsert(
-      TBL_STOCK_PRICE,
-      [
-        'SYMBOL',
-        'TRADE_DATE',
-        'DATA_SOURCE',
-        'OPEN_PRICE',
-        'HIGH_PRICE',
-        'LOW_PRICE',
-        'CLOSE_PRICE',
-        'VOLUME',
-        'LOADED_AT',
-      ],
-      [['BBB', '2024-01-04', 'egx_ar_export', 44, 44, 44, 44, 100, at]],
-    );
+    await wh.upsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, [
+      ['BBB', '2024-01-04', 'egx_ar_export', 44, 44, 44, 44, 100, at],
+    ]);
     await build(['stg_index_levels', 'gold_fct_index_performance']);
     const [day] = await q<{ index_change_pct: number; constituent_return_pct: number }>(
       "SELECT index_change_pct, constituent_return_pct FROM GOLD.gold_fct_index_performance WHERE trade_date = '2024-01-04'",

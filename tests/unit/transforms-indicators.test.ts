@@ -7,13 +7,12 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { buildModel } from '../../lib/transforms/build.js';
 import { loadProject, type Project } from '../../lib/transforms/project.js';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
-import { bootstrapWarehouse, TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
+import { DAILY_BAR_COLUMNS, TBL_STOCK_PRICE, bootstrapWarehouse } from '../../lib/warehouse/schema.js';
 import {
   compareWithTaLib,
   FACT_COLUMNS,
   fixtureBars as bars,
   INDICATORS,
-  PRICE_COLUMNS,
   priceRow,
   type Fact,
   type FixtureBar,
@@ -56,7 +55,7 @@ describe('indicators', () => {
   test('RSI, MACD, moving averages, Bollinger Bands and crosses agree with TA-Lib within 1e-6 on every bar, and are null where TA-Lib has none', async () => {
     await wh.upsert(
       TBL_STOCK_PRICE,
-      PRICE_COLUMNS,
+      DAILY_BAR_COLUMNS,
       bars.map((b) => priceRow(b, new Date('2025-08-01T00:00:00Z'))),
     );
     await build();
@@ -80,13 +79,13 @@ describe('indicators', () => {
     const isLast = (b: FixtureBar) => last.get(b.symbol) === b.trade_date;
     await wh.upsert(
       TBL_STOCK_PRICE,
-      PRICE_COLUMNS,
+      DAILY_BAR_COLUMNS,
       bars.filter((b) => !isLast(b)).map((b) => priceRow(b, new Date('2025-07-31T00:00:00Z'))),
     );
     await build();
     await wh.upsert(
       TBL_STOCK_PRICE,
-      PRICE_COLUMNS,
+      DAILY_BAR_COLUMNS,
       bars.filter(isLast).map((b) => priceRow(b, new Date())),
     );
     const day = await build();
@@ -101,7 +100,7 @@ describe('indicators', () => {
     // and the averages restart 500 sessions before it, far enough to give what a full refresh gives.
     const bank = bars.filter((b) => b.symbol === 'BANK');
     const corrected = bank[800]!;
-    await wh.upsert(TBL_STOCK_PRICE, PRICE_COLUMNS, [
+    await wh.upsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, [
       priceRow(corrected, new Date(), Number(corrected.close_price) * 1.1),
     ]);
     const fix = await build();
@@ -160,13 +159,13 @@ describe('indicators', () => {
     ];
     await wh.upsert(
       TBL_STOCK_PRICE,
-      PRICE_COLUMNS,
+      DAILY_BAR_COLUMNS,
       closes.map((_, i) => row(i, new Date('2025-07-31T00:00:00Z'))),
     );
     await build();
     // The vendor re-issues the bar of session 650: sessions 650 to 680 are rebuilt. Its last 500
     // bars hold only 150 moves, too few to restart RSI from: it reads all of them.
-    await wh.upsert(TBL_STOCK_PRICE, PRICE_COLUMNS, [row(650, new Date())]);
+    await wh.upsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, [row(650, new Date())]);
     expect((await build()).rows).toBe(31);
     const rsi = async () =>
       (

@@ -9,7 +9,13 @@ import { findDayAnomalies } from '../../lib/quality/anomalies.js';
 import { buildModel, testModel } from '../../lib/transforms/build.js';
 import { loadProject, planRun, type Project } from '../../lib/transforms/project.js';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
-import { bootstrapWarehouse, TBL_COMPANY, TBL_INDEX, TBL_STOCK_PRICE } from '../../lib/warehouse/schema.js';
+import {
+  DAILY_BAR_COLUMNS,
+  TBL_COMPANY,
+  TBL_INDEX,
+  TBL_STOCK_PRICE,
+  bootstrapWarehouse,
+} from '../../lib/warehouse/schema.js';
 
 const TRANSFORMS = fileURLToPath(new URL('../../transforms', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/marts/', import.meta.url));
@@ -39,17 +45,6 @@ let wh: DuckDbWarehouse;
 let project: Project;
 const opts = { runId: 'marts', businessDate: '2025-02-01' };
 
-const PRICE_COLUMNS = [
-  'SYMBOL',
-  'TRADE_DATE',
-  'DATA_SOURCE',
-  'OPEN_PRICE',
-  'HIGH_PRICE',
-  'LOW_PRICE',
-  'CLOSE_PRICE',
-  'VOLUME',
-  'LOADED_AT',
-];
 const priceRow = (b: Bar, at: Date) => [
   b.symbol,
   b.date,
@@ -65,7 +60,7 @@ const priceRow = (b: Bar, at: Date) => [
 async function loadPrices(bars: Bar[], at = new Date('2025-01-01T00:00:00Z')) {
   await wh.upsert(
     TBL_STOCK_PRICE,
-    PRICE_COLUMNS,
+    DAILY_BAR_COLUMNS,
     bars.map((b) => priceRow(b, at)),
   );
 }

@@ -16,11 +16,12 @@ import { loadProject, planRun, relationOf, type Project } from '../../lib/transf
 import { bindTest, compileTests, type CompiledTest } from '../../lib/transforms/tests.js';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lib/warehouse/duckdb.js';
 import {
-  bootstrapWarehouse,
+  DAILY_BAR_COLUMNS,
   TBL_COMPANY,
   TBL_FINANCIAL,
   TBL_INDEX_MEMBERSHIP,
   TBL_STOCK_PRICE,
+  bootstrapWarehouse,
 } from '../../lib/warehouse/schema.js';
 
 const TRANSFORMS = fileURLToPath(new URL('../../transforms', import.meta.url));
@@ -35,17 +36,6 @@ const closes = Array.from(
   (_, i) => Math.round((20 + 2 * Math.sin(i / 2.5) + 0.1 * i) * 100) / 100,
 );
 const volumes = closes.map((_, i) => (i === 20 ? 5000 : 1000));
-const priceCols = [
-  'SYMBOL',
-  'TRADE_DATE',
-  'DATA_SOURCE',
-  'OPEN_PRICE',
-  'HIGH_PRICE',
-  'LOW_PRICE',
-  'CLOSE_PRICE',
-  'VOLUME',
-  'LOADED_AT',
-];
 
 async function seed() {
   await wh.upsert(
@@ -60,16 +50,16 @@ async function seed() {
   const at = new Date('2024-02-01T00:00:00Z');
   await wh.upsert(
     TBL_STOCK_PRICE,
-    priceCols,
+    DAILY_BAR_COLUMNS,
     closes.map((c, i) => ['AAA', day(i), 'egx_ar_export', c, c + 1, c - 1, c, volumes[i]!, at]),
   );
   // A second vendor for the first 3 days, with other closes: the broker export must win.
   await wh.upsert(
     TBL_STOCK_PRICE,
-    priceCols,
+    DAILY_BAR_COLUMNS,
     [0, 1, 2].map((i) => ['AAA', day(i), 'yahoo', 1, 2, 0.5, 1, 1, at]),
   );
-  await wh.upsert(TBL_STOCK_PRICE, priceCols, [['BBB', day(0), 'yahoo', 5, 6, 4, 5, 100, at]]);
+  await wh.upsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, [['BBB', day(0), 'yahoo', 5, 6, 4, 5, 100, at]]);
 }
 
 async function buildAll() {
@@ -412,7 +402,7 @@ describe('transforms', () => {
       'SELECT COUNT(*) AS N FROM GOLD.gold_fct_stock_daily_prices',
     );
     // Break the input: a bar with high below low.
-    await wh.upsert(TBL_STOCK_PRICE, priceCols, [
+    await wh.upsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, [
       ['AAA', day(40), 'egx_ar_export', 10, 5, 9, 7, 100, new Date()],
     ]);
     const staging = project.models.get('stg_stock_prices_unified')!;
@@ -483,7 +473,7 @@ describe('transforms', () => {
     // Three new days for AAA and one for BBB arrive.
     await wh.upsert(
       TBL_STOCK_PRICE,
-      priceCols,
+      DAILY_BAR_COLUMNS,
       [35, 36, 37]
         .map((i) => ['AAA', day(i), 'egx_ar_export', 25, 26, 24, 25 + i / 10, 1000, new Date()])
         .concat([['BBB', day(36), 'yahoo', 5, 6, 4, 5.5, 100, new Date()]]),
@@ -518,7 +508,7 @@ describe('transforms', () => {
     expect(unchanged).toEqual({ STATUS: 'unchanged', DETAIL: 'no input loaded since the last build' });
 
     // A vendor re-issues AAA's bar of day 10 with another close: the old days are merged again.
-    await wh.upsert(TBL_STOCK_PRICE, priceCols, [
+    await wh.upsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, [
       ['AAA', day(10), 'egx_ar_export', 25, 40, 20, 39, 1000, new Date()],
     ]);
     const [s, g] = await runs();
