@@ -23,28 +23,11 @@ earlier as (
     group by symbol
 ),
 
--- EGX30's official close per day, from the most trusted vendor that has one
+-- EGX30's official close per day (stg_index_levels keeps the most trusted vendor's)
 index_closes as (
-    select trade_date, index_close
-    from (
-        select
-            TRADE_DATE as trade_date,
-            CLOSE_PRICE as index_close,
-            row_number() over (
-                partition by TRADE_DATE
-                order by
-                    case
-                        when lower(DATA_SOURCE) like 'egx%' then 0
-                        when lower(DATA_SOURCE) = 'investing' then 1
-                        when lower(DATA_SOURCE) = 'yahoo' then 2
-                        else 3
-                    end,
-                    LOADED_AT desc
-            ) as source_rank
-        from {{ source('OPERATIONAL', 'TBL_INDEX') }}
-        where upper(INDEX_CODE) = 'EGX30' and CLOSE_PRICE > 0
-    ) ranked
-    where source_rank = 1
+    select trade_date, close_level as index_close
+    from {{ ref('stg_index_levels') }}
+    where index_code = 'EGX30' and close_level > 0
 ),
 
 -- incremental builds only: each symbol's highest close and deepest drawdown before the bars read below
