@@ -115,20 +115,7 @@ export const streamBarsIntraday: IntradaySource = {
        GROUP BY l.SYMBOL, l.BAR_INTERVAL, l.TRADE_DATE, l.TS, l.CLOSE_PRICE, l.MARKET_SOURCE`,
       [since, ...symbols],
     );
-    return rows.map((r) => ({
-      symbol: String(r.SYMBOL),
-      tradeDate: dateText(r.TRADE_DATE),
-      interval: String(r.BAR_INTERVAL),
-      lastBarAt: iso(r.LAST_TS)!,
-      open: num(r.DAY_OPEN)!,
-      high: num(r.HIGH_PRICE)!,
-      low: num(r.LOW_PRICE)!,
-      last: num(r.LAST_PRICE)!,
-      volume: num(r.VOLUME) ?? 0,
-      bars: num(r.BARS) ?? 0,
-      vwap: num(r.VWAP),
-      marketSource: text(r.MARKET_SOURCE),
-    }));
+    return rows.map(quoteFromRow);
   },
 
   async bars(wh, symbol, tradeDate) {
@@ -190,20 +177,9 @@ export const liveGoldIntraday: IntradaySource = {
           symbols,
         )
       : [];
-    const quotes: IntradayQuote[] = rows.map((r) => ({
-      symbol: String(r.SYMBOL),
-      tradeDate: dateText(r.TRADE_DATE),
-      interval: String(r.BAR_INTERVAL),
-      lastBarAt: iso(r.LAST_BAR_TS)!,
-      open: num(r.DAY_OPEN)!,
-      high: num(r.DAY_HIGH)!,
-      low: num(r.DAY_LOW)!,
-      last: num(r.LAST_PRICE)!,
-      volume: num(r.VOLUME) ?? 0,
-      bars: num(r.BARS) ?? 0,
-      vwap: num(r.VWAP),
-      marketSource: text(r.MARKET_SOURCE),
-    }));
+    const quotes: IntradayQuote[] = rows.map((r) =>
+      quoteFromRow({ ...r, LAST_TS: r.LAST_BAR_TS, HIGH_PRICE: r.DAY_HIGH, LOW_PRICE: r.DAY_LOW }),
+    );
     const have = new Set(quotes.map((q) => q.symbol));
     const rest = symbols.filter((s) => !have.has(s));
     return [...quotes, ...(rest.length ? await streamBarsIntraday.latest(wh, rest) : [])];
@@ -212,3 +188,21 @@ export const liveGoldIntraday: IntradaySource = {
   bars: (wh, symbol, tradeDate) => streamBarsIntraday.bars(wh, symbol, tradeDate),
   mark: (wh) => streamBarsIntraday.mark(wh),
 };
+
+/** A quote from a row with the streamed bars' column names (LAST_TS, DAY_OPEN, HIGH_PRICE, LOW_PRICE, …). */
+function quoteFromRow(r: Record<string, unknown>): IntradayQuote {
+  return {
+    symbol: String(r.SYMBOL),
+    tradeDate: dateText(r.TRADE_DATE),
+    interval: String(r.BAR_INTERVAL),
+    lastBarAt: iso(r.LAST_TS)!,
+    open: num(r.DAY_OPEN)!,
+    high: num(r.HIGH_PRICE)!,
+    low: num(r.LOW_PRICE)!,
+    last: num(r.LAST_PRICE)!,
+    volume: num(r.VOLUME) ?? 0,
+    bars: num(r.BARS) ?? 0,
+    vwap: num(r.VWAP),
+    marketSource: text(r.MARKET_SOURCE),
+  };
+}
