@@ -5,6 +5,8 @@ const shared = { pool: 'forks' as const, testTimeout: 60_000, hookTimeout: 120_0
 
 export default defineConfig({
   test: {
+    // The second names any file whose worker process died under it (Vitest alone does not).
+    reporters: ['default', './tests/support/lost-files-reporter.ts'],
     projects: [
       {
         test: {
