@@ -93,6 +93,36 @@ export function parseDailyRow(format: DailyFormat, symbol: string, record: strin
   return dailyRowParser(format, symbol)(record);
 }
 
+/** A bar's prices as read from a file (null: the cell was empty). */
+export interface BarPrices {
+  open: number | null;
+  high: number | null;
+  low: number | null;
+  close: number | null;
+  volume: number | null;
+  prevClose?: number | null;
+  turnover?: number | null;
+}
+
+/**
+ * The bar's prices if they can be loaded, else why not: close, high and low present, close > 0,
+ * high >= low, and nothing negative. Daily and intraday files check the same way.
+ */
+export function checkedPrices<T extends BarPrices>(
+  b: T,
+): (T & { high: number; low: number; close: number }) | string {
+  if (b.close === null) return 'close: missing';
+  if (b.high === null) return 'high: missing';
+  if (b.low === null) return 'low: missing';
+  if (b.close <= 0) return `close: must be > 0, got ${b.close}`;
+  if (b.high < b.low) return `high ${b.high} < low ${b.low}`;
+  for (const field of ['open', 'low', 'prevClose', 'turnover', 'volume'] as const) {
+    const v = b[field];
+    if (v !== null && v !== undefined && v < 0) return `${field}: must not be negative, got ${v}`;
+  }
+  return { ...b, high: b.high, low: b.low, close: b.close };
+}
+
 /** parseDailyRow for every row of one file: the layout's columns looked up once. */
 export function dailyRowParser(format: DailyFormat, symbol: string): (record: string[]) => DailyBar | string {
   const c = format.columns;
@@ -112,27 +142,9 @@ export function dailyRowParser(format: DailyFormat, symbol: string): (record: st
       const volume = num('volume', c.volume, record);
       const prevClose = num('prevClose', c.prevClose, record);
       const turnover = num('turnover', c.turnover, record);
-      if (close === null) return 'close: missing';
-      if (high === null) return 'high: missing';
-      if (low === null) return 'low: missing';
-      if (close <= 0) return `close: must be > 0, got ${close}`;
-      if (high < low) return `high ${high} < low ${low}`;
-      if (open !== null && open < 0) return `open: must not be negative, got ${open}`;
-      if (low < 0) return `low: must not be negative, got ${low}`;
-      if (prevClose !== null && prevClose < 0) return `prevClose: must not be negative, got ${prevClose}`;
-      if (turnover !== null && turnover < 0) return `turnover: must not be negative, got ${turnover}`;
-      if (volume !== null && volume < 0) return `volume: must not be negative, got ${volume}`;
-      return {
-        symbol,
-        tradeDate,
-        open,
-        high,
-        low,
-        close,
-        volume: volume === null ? null : Math.round(volume),
-        prevClose,
-        turnover,
-      };
+      const bar = checkedPrices({ open, high, low, close, volume, prevClose, turnover });
+      if (typeof bar === 'string') return bar;
+      return { symbol, tradeDate, ...bar, volume: volume === null ? null : Math.round(volume) };
     } catch (e) {
       if (e instanceof ValueParseError) return e.message;
       throw e;

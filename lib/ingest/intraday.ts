@@ -1,6 +1,6 @@
 import { safeParseSymbol } from '../market/symbol.js';
 import { TBL_INTRADAY_PRICE } from '../warehouse/schema.js';
-import { HEAD_ROWS } from './daily-bars.js';
+import { checkedPrices, HEAD_ROWS } from './daily-bars.js';
 import { vendorFromKey } from './index-levels.js';
 import { FileUnreadableError, type FileKindReader, type LoadRecord, type OpenedFile } from './records.js';
 import { readCsvHead, type CsvHead, type CsvRecord } from './text-stream.js';
@@ -259,14 +259,8 @@ export function openIntraday(head: CsvHead, key: string): OpenedFile {
     const low = num('low', cells);
     const close = num('close', cells);
     const volume = num('volume', cells);
-    if (close === null) return 'close: missing';
-    if (high === null) return 'high: missing';
-    if (low === null) return 'low: missing';
-    if (close <= 0) return `close: must be > 0, got ${close}`;
-    if (high < low) return `high ${high} < low ${low}`;
-    if (open !== null && open < 0) return `open: must not be negative, got ${open}`;
-    if (low < 0) return `low: must not be negative, got ${low}`;
-    if (volume !== null && volume < 0) return `volume: must not be negative, got ${volume}`;
+    const bar = checkedPrices({ open, high, low, close, volume });
+    if (typeof bar === 'string') return bar;
     return {
       ms: t.ms,
       values: {
@@ -279,10 +273,10 @@ export function openIntraday(head: CsvHead, key: string): OpenedFile {
           new Date(local),
           new Date(local).toISOString().slice(0, 10),
           source,
-          open,
-          high,
-          low,
-          close,
+          bar.open,
+          bar.high,
+          bar.low,
+          bar.close,
           volume === null ? null : Math.round(volume),
         ],
       },
