@@ -132,8 +132,9 @@ export function createBarSink(deps: {
           loadedAt,
         ]);
       }
-      // The sinks at once; the batch counts as written when all are.
-      await Promise.all([
+      // The sinks at once; the batch counts as written when all are. A sink that fails fails the
+      // batch only once the others have finished, so no write is left running behind it.
+      const sinks = await Promise.allSettled([
         archived,
         deps.live?.write(fresh.map(({ entry }) => entry.bar)),
         deps.warehouse.upsert(
@@ -142,6 +143,7 @@ export function createBarSink(deps: {
           rows,
         ),
       ]);
+      for (const sink of sinks) if (sink.status === 'rejected') throw sink.reason;
 
       const daily = await dailyRows(deps.warehouse, files, loadedAt, deps.runId ?? origin);
       if (daily.length > 0) {

@@ -294,13 +294,24 @@ export class DuckDbWarehouse implements Warehouse {
     opts: StatementOptions = {},
   ): Promise<T[]> {
     if (opts.signal?.aborted) throw new StatementCancelledError(sql, opts.signal.reason);
-    const conn = await this.instance.connect();
+    const read = (async () => {
+      const conn = await this.instance.connect();
+      try {
+        return await interruptible(conn, sql, opts.signal, () => queryOn<T>(conn, sql, params));
+      } finally {
+        conn.closeSync();
+      }
+    })();
+    this.reads.add(read);
     try {
-      return await interruptible(conn, sql, opts.signal, () => queryOn<T>(conn, sql, params));
+      return await read;
     } finally {
-      conn.closeSync();
+      this.reads.delete(read);
     }
   }
+
+  /** Reads running on connections of their own, which close() waits for. */
+  private readonly reads = new Set<Promise<unknown>>();
 
   /** Temporary staging tables by (table, staged columns), one name each per connection. */
   private stages = new Map<string, string>();
@@ -409,8 +420,13 @@ export class DuckDbWarehouse implements Warehouse {
     for (const t of tables) await this.execute(createTableSql(t, (type) => type, true));
   }
 
-  /** Closes this connection; the database stays open for other users in this process (see openDuckDbWarehouse). */
+  /**
+   * Closes this connection once its queued writes and running reads have settled (closing under a
+   * running statement can crash the process); the database stays open for other users in this
+   * process (see openDuckDbWarehouse).
+   */
   async close(): Promise<void> {
+    await Promise.allSettled([this.writes, ...this.reads]);
     this.connection.closeSync();
     if (this.path === ':memory:') this.instance.closeSync();
   }

@@ -200,3 +200,24 @@ describe('bar sink', () => {
     expect(rows).toEqual([{ CLOSE_PRICE: bar!.close + 1, SOURCE_OFFSET: 2 }]);
   });
 });
+
+test('a live view that fails at once fails the batch only after the warehouse write has finished', async () => {
+  let upsertDone = false;
+  const slowWarehouse = Object.assign(Object.create(wh) as DuckDbWarehouse, {
+    upsert: async (...args: Parameters<DuckDbWarehouse['upsert']>) => {
+      await new Promise((r) => setTimeout(r, 200));
+      const result = await wh.upsert(...args);
+      upsertDone = true;
+      return result;
+    },
+  });
+  const sink = createBarSink({
+    store,
+    warehouse: slowWarehouse,
+    live: { write: () => Promise.reject(new Error('InfluxDB refused')) },
+  });
+  await expect(sink.write({ origin: 't-0', entries: entries(await bars(['COMI'])) })).rejects.toThrow(
+    'InfluxDB refused',
+  );
+  expect(upsertDone).toBe(true);
+});

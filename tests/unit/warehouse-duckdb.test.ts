@@ -71,3 +71,11 @@ test('timestamps land the same whether given as Date objects, as text, or both i
     await wh.close();
   }
 });
+
+test('close waits for a write still running, which then completes', async () => {
+  const wh = await openDuckDbWarehouse(':memory:');
+  const write = wh.execute('CREATE TABLE T AS SELECT i, i % 7 AS R FROM range(5000000) t(i)');
+  await new Promise((r) => setTimeout(r, 20));
+  await wh.close();
+  await expect(write).resolves.toBeUndefined();
+});
