@@ -30,22 +30,57 @@ index_closes as (
     where index_code = 'EGX30' and close_level > 0
 ),
 
--- incremental builds only: each symbol's highest close and deepest drawdown before the bars read below
+-- incremental builds only: each symbol's highest close and deepest drawdown before the bars read
+-- below. A running peak over all those bars would sort every one of them by symbol and date; the
+-- peak is instead taken within each calendar year (small windows) and over the earlier years'
+-- peaks (one row per year). A bar's drawdown against the greater of the two is the lower of its
+-- drawdowns against each, so the deepest drawdown is the lower of the deepest within the years
+-- and of each year's lowest close against the peak of the years before it: the same values.
 history as (
     select
         p.symbol,
+        year(p.trade_date) as trade_year,
         p.close_price,
         max(p.close_price) over (
-            partition by p.symbol order by p.trade_date rows between unbounded preceding and current row
-        ) as peak
+            partition by p.symbol, year(p.trade_date) order by p.trade_date
+            rows between unbounded preceding and current row
+        ) as peak_in_year
     from {{ ref('stg_stock_prices_unified') }} p
     join earlier e on e.symbol = p.symbol
     where p.trade_date < e.read_from
 ),
 
-history_totals as (
-    select symbol, max(peak) as peak_before, min(close_price / peak - 1) as max_drawdown_before
+history_years as (
+    select
+        symbol,
+        trade_year,
+        max(close_price) as year_peak,
+        min(close_price) as year_low,
+        min(close_price / peak_in_year - 1) as drawdown_in_year
     from history
+    group by symbol, trade_year
+),
+
+history_years_peaks as (
+    select
+        history_years.*,
+        max(year_peak) over (
+            partition by symbol order by trade_year rows between unbounded preceding and 1 preceding
+        ) as peak_before_year
+    from history_years
+),
+
+history_totals as (
+    select
+        symbol,
+        max(year_peak) as peak_before,
+        min(
+            case
+                when peak_before_year is null then drawdown_in_year
+                else least(drawdown_in_year, year_low / peak_before_year - 1)
+            end
+        ) as max_drawdown_before
+    from history_years_peaks
     group by symbol
 ),
 
@@ -114,8 +149,9 @@ windows as (
         stddev_samp(log_return) over (partition by symbol order by trade_date rows between 59 preceding and current row) as sd_60,
         count(simple_return) over (partition by symbol order by trade_date rows between 249 preceding and current row) as n_250,
         quantile_cont(simple_return, 0.05) over (partition by symbol order by trade_date rows between 249 preceding and current row) as q05_250,
-        -- running totals of the pairs; a window's sums are differences of two of them (see moments)
-        count(y) over (partition by symbol order by trade_date rows between unbounded preceding and current row) as cn,
+        -- running totals of the pairs; a window's sums are differences of two of them (see moments).
+        -- The pairs are counted as a sum of ones: DuckDB's running count is about three times slower.
+        coalesce(sum(case when y is not null then cast(1 as double) end) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cn,
         coalesce(sum(x) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cx,
         coalesce(sum(y) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cy,
         coalesce(sum(x * y) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cxy,
