@@ -30,35 +30,27 @@ index_closes as (
     where index_code = 'EGX30' and close_level > 0
 ),
 
--- incremental builds only: each symbol's highest close and deepest drawdown before the bars read
--- below. A running peak over all those bars would sort every one of them by symbol and date; the
--- peak is instead taken within each calendar year (small windows) and over the earlier years'
--- peaks (one row per year). A bar's drawdown against the greater of the two is the lower of its
--- drawdowns against each, so the deepest drawdown is the lower of the deepest within the years
--- and of each year's lowest close against the peak of the years before it: the same values.
-history as (
+-- Incremental builds only: each symbol's highest close and deepest drawdown before the bars read
+-- below, without a running peak over every one of those bars (a sort of all of them). A bar's
+-- peak is the greater of the earlier years' peak and the running peak within its year, and (closes
+-- being positive) its drawdown against the greater is the lower of its drawdowns against each.
+-- So the deepest drawdown is the lower of
+--   across: the deepest of each year's lowest close against the earlier years' peak (one row per
+--     year, no running peak), and
+--   within: the deepest drawdown against the running peak within a year, taken only for the years
+--     where it could be deeper than `across`: none of a year's drawdowns within it is below its
+--     lowest close against its highest.
+-- These are the values a running peak over all the earlier bars gives, exactly.
+history_years as (
     select
         p.symbol,
         year(p.trade_date) as trade_year,
-        p.close_price,
-        max(p.close_price) over (
-            partition by p.symbol, year(p.trade_date) order by p.trade_date
-            rows between unbounded preceding and current row
-        ) as peak_in_year
+        max(p.close_price) as year_peak,
+        min(p.close_price) as year_low
     from {{ ref('stg_stock_prices_unified') }} p
     join earlier e on e.symbol = p.symbol
     where p.trade_date < e.read_from
-),
-
-history_years as (
-    select
-        symbol,
-        trade_year,
-        max(close_price) as year_peak,
-        min(close_price) as year_low,
-        min(close_price / peak_in_year - 1) as drawdown_in_year
-    from history
-    group by symbol, trade_year
+    group by p.symbol, year(p.trade_date)
 ),
 
 history_years_peaks as (
@@ -70,18 +62,46 @@ history_years_peaks as (
     from history_years
 ),
 
-history_totals as (
-    select
-        symbol,
-        max(year_peak) as peak_before,
-        min(
-            case
-                when peak_before_year is null then drawdown_in_year
-                else least(drawdown_in_year, year_low / peak_before_year - 1)
-            end
-        ) as max_drawdown_before
+history_across as (
+    select symbol, max(year_peak) as peak_before, min(year_low / peak_before_year - 1) as drawdown_across
     from history_years_peaks
     group by symbol
+),
+
+-- the bars of the years whose drawdown within could be deeper than across (null: one year only)
+history_within_bars as (
+    select
+        p.symbol,
+        p.close_price,
+        max(p.close_price) over (
+            partition by p.symbol, year(p.trade_date) order by p.trade_date
+            rows between unbounded preceding and current row
+        ) as peak_in_year
+    from {{ ref('stg_stock_prices_unified') }} p
+    join earlier e on e.symbol = p.symbol
+    join history_years_peaks y on y.symbol = p.symbol and y.trade_year = year(p.trade_date)
+    join history_across a on a.symbol = p.symbol
+    where p.trade_date < e.read_from
+        and (a.drawdown_across is null or y.year_low / y.year_peak - 1 < a.drawdown_across)
+),
+
+history_within as (
+    select symbol, min(close_price / peak_in_year - 1) as drawdown_within
+    from history_within_bars
+    group by symbol
+),
+
+history_totals as (
+    select
+        a.symbol,
+        a.peak_before,
+        case
+            when w.drawdown_within is null then a.drawdown_across
+            when a.drawdown_across is null then w.drawdown_within
+            else least(a.drawdown_across, w.drawdown_within)
+        end as max_drawdown_before
+    from history_across a
+    left join history_within w on w.symbol = a.symbol
 ),
 
 bars as (
