@@ -307,6 +307,79 @@ describe('risk mart', () => {
   });
 });
 
+describe('risk mart drawdown over several earlier years', () => {
+  test('an incremental build reads the peak and deepest drawdown of years of earlier bars, across and within years, as a full refresh does', async () => {
+    // Weekdays from 2019 to mid-2023; each symbol's path puts its deepest drawdown somewhere else.
+    const dates: string[] = [];
+    for (let t = Date.UTC(2019, 0, 1); t < Date.UTC(2023, 6, 1); t += 86_400_000) {
+      const day = new Date(t).getUTCDay();
+      if (day !== 0 && day !== 6) dates.push(new Date(t).toISOString().slice(0, 10));
+    }
+    const path = (symbol: string, d: string) => {
+      const y = Number(d.slice(0, 4)) + (Number(d.slice(5, 7)) - 1) / 12;
+      const wobble = 1 + 0.02 * Math.sin(y * 40);
+      if (symbol === 'ACROSS') {
+        // peak in mid-2019, then a fall through the new year: the low in mid-2020 is far deeper
+        // against that peak (-60%) than against any peak within 2019 or 2020 (-43% at most)
+        if (y < 2019.5) return (10 + 80 * (y - 2019)) * wobble;
+        if (y < 2020.5) return (50 - 30 * (y - 2019.5)) * wobble;
+        return Math.min(45, 20 + 10 * (y - 2020.5)) * wobble;
+      }
+      // WITHIN: calm until 2021, then inside 2021 a rise to a new peak (80), a fall to 16 (-80%
+      // against it, but only -48% against the earlier years' peak) and a recovery to 70
+      if (y < 2021) return 30 * wobble;
+      if (y < 2021.25) return (30 + 200 * (y - 2021)) * wobble;
+      if (y < 2021.75) return (80 - 128 * (y - 2021.25)) * wobble;
+      if (y < 2022) return (16 + 216 * (y - 2021.75)) * wobble;
+      return 70 * wobble;
+    };
+    const bars = ['ACROSS', 'WITHIN'].flatMap((symbol) =>
+      dates.map((date, i) => ({
+        symbol,
+        date,
+        source: 'egx_ar_export',
+        close: Math.round(path(symbol, date) * 100) / 100,
+        volume: 1000 + i,
+      })),
+    );
+    const models = ['stg_stock_prices_unified', 'stg_index_levels', 'gold_fct_stock_risk'].map((n) =>
+      project.models.get(n)!,
+    );
+    const build = async (o: { fullRefresh?: boolean } = {}) => {
+      for (const m of models) await buildModel(wh, project, m, { ...opts, ...o });
+    };
+    const lastTen = dates.slice(-10);
+    await loadPrices(bars.filter((b) => b.date < lastTen[0]!));
+    await build();
+    await loadPrices(
+      bars.filter((b) => b.date >= lastTen[0]!),
+      new Date('2025-01-02T00:00:00Z'),
+    );
+    await build();
+    const read = () =>
+      wh.query<{ SYMBOL: string; MAX_DRAWDOWN: number }>(
+        'SELECT symbol, max_drawdown FROM GOLD.gold_fct_stock_risk ORDER BY symbol, trade_date',
+      );
+    const incremental = await read();
+    await build({ fullRefresh: true });
+    const full = await read();
+    expect(incremental).toHaveLength(full.length);
+    incremental.forEach((r, i) =>
+      expect(Math.abs(r.MAX_DRAWDOWN - full[i]!.MAX_DRAWDOWN)).toBeLessThan(1e-12),
+    );
+    for (const symbol of ['ACROSS', 'WITHIN']) {
+      let peak = 0;
+      let deepest = 0;
+      for (const b of bars.filter((x) => x.symbol === symbol)) {
+        peak = Math.max(peak, b.close);
+        deepest = Math.min(deepest, b.close / peak - 1);
+      }
+      expect(incremental.filter((r) => r.SYMBOL === symbol).at(-1)!.MAX_DRAWDOWN).toBeCloseTo(deepest, 12);
+      expect(deepest).toBeLessThan(-0.5);
+    }
+  });
+});
+
 describe('vendor comparison', () => {
   test('days with two or more vendors: the close per vendor and the largest relative difference; a warn test and the view flag the one above 2%', async () => {
     await loadPrices(fixtureBars);

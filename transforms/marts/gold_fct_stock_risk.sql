@@ -30,23 +30,78 @@ index_closes as (
     where index_code = 'EGX30' and close_level > 0
 ),
 
--- incremental builds only: each symbol's highest close and deepest drawdown before the bars read below
-history as (
+-- Incremental builds only: each symbol's highest close and deepest drawdown before the bars read
+-- below, without a running peak over every one of those bars (a sort of all of them). A bar's
+-- peak is the greater of the earlier years' peak and the running peak within its year, and (closes
+-- being positive) its drawdown against the greater is the lower of its drawdowns against each.
+-- So the deepest drawdown is the lower of
+--   across: the deepest of each year's lowest close against the earlier years' peak (one row per
+--     year, no running peak), and
+--   within: the deepest drawdown against the running peak within a year, taken only for the years
+--     where it could be deeper than `across`: none of a year's drawdowns within it is below its
+--     lowest close against its highest.
+-- These are the values a running peak over all the earlier bars gives, exactly.
+history_years as (
+    select
+        p.symbol,
+        year(p.trade_date) as trade_year,
+        max(p.close_price) as year_peak,
+        min(p.close_price) as year_low
+    from {{ ref('stg_stock_prices_unified') }} p
+    join earlier e on e.symbol = p.symbol
+    where p.trade_date < e.read_from
+    group by p.symbol, year(p.trade_date)
+),
+
+history_years_peaks as (
+    select
+        history_years.*,
+        max(year_peak) over (
+            partition by symbol order by trade_year rows between unbounded preceding and 1 preceding
+        ) as peak_before_year
+    from history_years
+),
+
+history_across as (
+    select symbol, max(year_peak) as peak_before, min(year_low / peak_before_year - 1) as drawdown_across
+    from history_years_peaks
+    group by symbol
+),
+
+-- the bars of the years whose drawdown within could be deeper than across (null: one year only)
+history_within_bars as (
     select
         p.symbol,
         p.close_price,
         max(p.close_price) over (
-            partition by p.symbol order by p.trade_date rows between unbounded preceding and current row
-        ) as peak
+            partition by p.symbol, year(p.trade_date) order by p.trade_date
+            rows between unbounded preceding and current row
+        ) as peak_in_year
     from {{ ref('stg_stock_prices_unified') }} p
     join earlier e on e.symbol = p.symbol
+    join history_years_peaks y on y.symbol = p.symbol and y.trade_year = year(p.trade_date)
+    join history_across a on a.symbol = p.symbol
     where p.trade_date < e.read_from
+        and (a.drawdown_across is null or y.year_low / y.year_peak - 1 < a.drawdown_across)
+),
+
+history_within as (
+    select symbol, min(close_price / peak_in_year - 1) as drawdown_within
+    from history_within_bars
+    group by symbol
 ),
 
 history_totals as (
-    select symbol, max(peak) as peak_before, min(close_price / peak - 1) as max_drawdown_before
-    from history
-    group by symbol
+    select
+        a.symbol,
+        a.peak_before,
+        case
+            when w.drawdown_within is null then a.drawdown_across
+            when a.drawdown_across is null then w.drawdown_within
+            else least(a.drawdown_across, w.drawdown_within)
+        end as max_drawdown_before
+    from history_across a
+    left join history_within w on w.symbol = a.symbol
 ),
 
 bars as (
@@ -114,8 +169,9 @@ windows as (
         stddev_samp(log_return) over (partition by symbol order by trade_date rows between 59 preceding and current row) as sd_60,
         count(simple_return) over (partition by symbol order by trade_date rows between 249 preceding and current row) as n_250,
         quantile_cont(simple_return, 0.05) over (partition by symbol order by trade_date rows between 249 preceding and current row) as q05_250,
-        -- running totals of the pairs; a window's sums are differences of two of them (see moments)
-        count(y) over (partition by symbol order by trade_date rows between unbounded preceding and current row) as cn,
+        -- running totals of the pairs; a window's sums are differences of two of them (see moments).
+        -- The pairs are counted as a sum of ones: DuckDB's running count is about three times slower.
+        coalesce(sum(case when y is not null then cast(1 as double) end) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cn,
         coalesce(sum(x) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cx,
         coalesce(sum(y) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cy,
         coalesce(sum(x * y) over (partition by symbol order by trade_date rows between unbounded preceding and current row), 0) as cxy,
