@@ -17,15 +17,9 @@ import { parseArgs } from 'node:util';
 import { buildModel } from '../lib/transforms/build.js';
 import { loadProject, planRun, relationOf, type Project } from '../lib/transforms/project.js';
 import { openDuckDbWarehouse } from '../lib/warehouse/duckdb.js';
-import {
-  DAILY_BAR_COLUMNS,
-  TBL_COMPANY,
-  TBL_INDEX,
-  TBL_INDEX_MEMBERSHIP,
-  TBL_STOCK_PRICE,
-  bootstrapWarehouse,
-} from '../lib/warehouse/schema.js';
+import { bootstrapWarehouse } from '../lib/warehouse/schema.js';
 import { PROJECT_ROOT } from '../scripts/devstack/profile.js';
+import { benchDay, seedBenchData, seedBenchDay, seedBenchIndex } from './transforms-data.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,25 +38,7 @@ const names = values.models.split(',');
 const reps = Number(values.reps);
 const symbols = Number(values.symbols);
 const days = Number(values.days);
-const day = (d: number) => new Date(Date.UTC(2010, 0, 1 + d)).toISOString().slice(0, 10);
-const sym = (s: number) => `S${String(s).padStart(4, '0')}`;
-
-/** The same bars as bench/transforms.ts generates. */
-function bars(s: number, fromDay: number, toDay: number, at: Date) {
-  let x = s + 1;
-  const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
-  let close = 10 + (s % 90);
-  const rows = [];
-  for (let d = 0; d < toDay; d++) {
-    const open = close;
-    close = Math.max(0.5, open * (1 + (rnd() - 0.5) * 0.06));
-    const high = Math.max(open, close) * (1 + rnd() * 0.01);
-    const low = Math.min(open, close) * (1 - rnd() * 0.01);
-    if (d >= fromDay)
-      rows.push([sym(s), day(d), 'ohlcv', open, high, low, close, Math.floor(rnd() * 5e6), at]);
-  }
-  return rows;
-}
+const day = benchDay;
 
 const versions: { label: string; project: Project }[] = [
   ...(values.baseline ? [{ label: 'baseline', project: await loadProject(values.baseline) }] : []),
@@ -170,27 +146,10 @@ try {
 async function generate() {
   const tg = performance.now();
   await bootstrapWarehouse(wh);
-  await wh.upsert(
-    TBL_COMPANY,
-    ['SYMBOL', 'COMPANY_NAME', 'SECTOR'],
-    Array.from({ length: symbols }, (_, s) => [sym(s), `Company ${s}`, `Sector ${s % 12}`]),
-  );
-  await wh.upsert(
-    TBL_INDEX_MEMBERSHIP,
-    ['INDEX_CODE', 'SYMBOL', 'AS_OF', 'WEIGHT'],
-    Array.from({ length: Math.min(30, symbols) }, (_, s) => ['EGX30', sym(s), day(0), 100 / 30]),
-  );
-  const loaded = new Date('2026-01-01T00:00:00Z');
+  await seedBenchData(wh, symbols, days, new Date('2026-01-01T00:00:00Z'));
   const newDayLoaded = new Date('2026-01-02T00:00:00Z');
-  for (let s = 0; s < symbols; s++) {
-    await wh.bulkInsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, bars(s, 0, days, loaded));
-    await wh.bulkInsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, bars(s, days, days + 1, newDayLoaded));
-  }
-  await wh.bulkInsert(
-    TBL_INDEX,
-    ['INDEX_CODE', 'TRADE_DATE', 'DATA_SOURCE', 'CLOSE_PRICE', 'LOADED_AT'],
-    bars(symbols, 0, days + 1, loaded).map((b) => ['EGX30', b[1]!, 'investing', b[6]!, b[8]!]),
-  );
+  await seedBenchDay(wh, symbols, days, newDayLoaded);
+  await seedBenchIndex(wh, symbols, days, days + 1, newDayLoaded);
   await wh.execute('CHECKPOINT');
   // What the models read, built once (every model upstream of them, in dependency order).
   const upstream = planRun(current, names).flatMap((m) => m.refs);

@@ -24,16 +24,10 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { buildModel, testModel, type TestResult } from '../lib/transforms/build.js';
 import { loadProject, planRun, relationOf, renderSql, type Project } from '../lib/transforms/project.js';
 import { defaultDuckDbThreads, openDuckDbWarehouse, type DuckDbWarehouse } from '../lib/warehouse/duckdb.js';
-import {
-  DAILY_BAR_COLUMNS,
-  TBL_COMPANY,
-  TBL_INDEX,
-  TBL_INDEX_MEMBERSHIP,
-  TBL_STOCK_PRICE,
-  bootstrapWarehouse,
-} from '../lib/warehouse/schema.js';
+import { bootstrapWarehouse } from '../lib/warehouse/schema.js';
 import { pooled } from '../lib/util/pool.js';
 import { PROJECT_ROOT } from '../scripts/devstack/profile.js';
+import { benchDay, seedBenchData, seedBenchDay } from './transforms-data.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,25 +43,6 @@ const days = Number(values.days);
 const dir = mkdtempSync(join(tmpdir(), 'egx-bench-transforms-'));
 const dbFile = join(dir, 'bench.duckdb');
 const transformsDir = values.transforms;
-const day = (d: number) => new Date(Date.UTC(2010, 0, 1 + d)).toISOString().slice(0, 10);
-const sym = (s: number) => `S${String(s).padStart(4, '0')}`;
-
-function bars(s: number, fromDay: number, toDay: number, at: Date) {
-  let x = s + 1;
-  const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
-  let close = 10 + (s % 90);
-  const rows = [];
-  for (let d = 0; d < toDay; d++) {
-    const open = close;
-    close = Math.max(0.5, open * (1 + (rnd() - 0.5) * 0.06));
-    const high = Math.max(open, close) * (1 + rnd() * 0.01);
-    const low = Math.min(open, close) * (1 - rnd() * 0.01);
-    if (d >= fromDay)
-      rows.push([sym(s), day(d), 'ohlcv', open, high, low, close, Math.floor(rnd() * 5e6), at]);
-  }
-  return rows;
-}
-
 async function runAll(wh: DuckDbWarehouse, project: Project, runId: string, businessDate: string) {
   const t0 = performance.now();
   const audited = new Map<string, TestResult[] | undefined>();
@@ -86,37 +61,14 @@ async function runAll(wh: DuckDbWarehouse, project: Project, runId: string, busi
 const wh = await openDuckDbWarehouse(dbFile);
 await bootstrapWarehouse(wh);
 const tg = performance.now();
-await wh.upsert(
-  TBL_COMPANY,
-  ['SYMBOL', 'COMPANY_NAME', 'SECTOR'],
-  Array.from({ length: symbols }, (_, s) => [sym(s), `Company ${s}`, `Sector ${s % 12}`]),
-);
-await wh.upsert(
-  TBL_INDEX_MEMBERSHIP,
-  ['INDEX_CODE', 'SYMBOL', 'AS_OF', 'WEIGHT'],
-  Array.from({ length: Math.min(30, symbols) }, (_, s) => ['EGX30', sym(s), day(0), 100 / 30]),
-);
-for (let s = 0; s < symbols; s++)
-  await wh.bulkInsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, bars(s, 0, days, new Date('2026-01-01T00:00:00Z')));
-// EGX30's official levels, which the risk mart's betas and correlations pair the stocks with.
-await wh.bulkInsert(
-  TBL_INDEX,
-  ['INDEX_CODE', 'TRADE_DATE', 'DATA_SOURCE', 'CLOSE_PRICE', 'LOADED_AT'],
-  bars(symbols, 0, days, new Date('2026-01-01T00:00:00Z')).map((b) => [
-    'EGX30',
-    b[1]!,
-    'investing',
-    b[6]!,
-    b[8]!,
-  ]),
-);
+await seedBenchData(wh, symbols, days, new Date('2026-01-01T00:00:00Z'));
 console.log(`generated ${symbols * days} bars in ${((performance.now() - tg) / 1000).toFixed(1)} s`);
 await wh.execute('CHECKPOINT');
 copyFileSync(dbFile, join(dir, 'dbt.duckdb'));
 copyFileSync(dbFile, join(dir, 'bare.duckdb'));
 
 const project = await loadProject(transformsDir);
-const businessDate = day(days);
+const businessDate = benchDay(days);
 const full = await runAll(wh, project, 'bench-full', businessDate);
 console.log(
   `full: build ${full.buildSeconds.toFixed(2)} s, build + ${full.tests} tests ${full.seconds.toFixed(2)} s`,
@@ -125,9 +77,8 @@ const slowest = await wh.query<{ MODEL_NAME: string; SECONDS: number }>(
   "SELECT MODEL_NAME, SECONDS FROM META.MODEL_RUNS WHERE RUN_ID = 'bench-full' ORDER BY SECONDS DESC LIMIT 4",
 );
 console.log(`  slowest: ${slowest.map((m) => `${m.MODEL_NAME} ${m.SECONDS.toFixed(2)} s`).join(', ')}`);
-for (let s = 0; s < symbols; s++)
-  await wh.bulkInsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, bars(s, days, days + 1, new Date()));
-const inc = await runAll(wh, project, 'bench-incremental', day(days + 1));
+await seedBenchDay(wh, symbols, days, new Date());
+const inc = await runAll(wh, project, 'bench-incremental', benchDay(days + 1));
 console.log(
   `incremental (one new day per symbol): build ${inc.buildSeconds.toFixed(2)} s, build + tests ${inc.seconds.toFixed(2)} s`,
 );
