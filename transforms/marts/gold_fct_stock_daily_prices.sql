@@ -106,7 +106,8 @@ sums as (
     from steps
 ),
 
--- Per block, what the next block carries over: its totals, and its last day's ma_side.
+-- Per block, what the next block carries over: its totals (the sums only grow, so their largest
+-- values), and its last day's ma_side.
 block_totals as (
     select
         symbol,
@@ -122,8 +123,9 @@ block_totals as (
     group by symbol, blk
 ),
 
--- The signal line's seed (see macd below) from days 25-33. They are in block 0, which carries
--- nothing in: there the averages are the sums alone, by the expressions of averages and macd.
+-- The signal line's start, its seed less 0.2 * macd_decayed(33) (see macd below), from days 25-33.
+-- They are in block 0, which carries nothing in: there the averages are the sums alone, by the
+-- expressions of averages and macd.
 seed_days as (
     select
         symbol,
