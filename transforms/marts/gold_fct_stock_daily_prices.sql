@@ -27,17 +27,14 @@ earlier as (
     group by symbol
 ),
 
+-- The windows over each symbol's days. They carry only the columns they need (sorting narrower
+-- rows is cheaper); the bar's other columns join back at the end.
 prices as (
     select
         p.symbol,
         p.trade_date,
-        p.data_source,
-        p.open_price,
-        p.high_price,
-        p.low_price,
         p.close_price,
         p.volume,
-        p.loaded_at,
         lag(p.close_price) over (partition by p.symbol order by p.trade_date) as prev_close,
         row_number() over (partition by p.symbol order by p.trade_date) - 1 as rn,
         avg(p.close_price) over (partition by p.symbol order by p.trade_date rows between 6 preceding and current row) as avg_7,
@@ -65,8 +62,7 @@ prices as (
 -- previous block adds its total times beta^1000; older blocks weigh less than 1e-32 and are left out.
 steps as (
     select
-        symbol,
-        rn,
+        prices.*,
         floor(rn / 1000) as blk,
         rn - 1000 * floor(rn / 1000) as pos,
         -- where MA50 is against MA200 (1 above, -1 below, 0 level within rounding), for the crosses
@@ -92,12 +88,8 @@ steps as (
 
 sums as (
     select
-        symbol,
-        rn,
-        blk,
-        pos,
-        ma_side,
-        lag(ma_side) over (partition by symbol, blk order by rn) as prev_ma_side,
+        steps.*,
+        lag(ma_side) over (partition by symbol, blk order by rn) as prev_side_in_block,
         sum(z_gain * power(cast(14 as double) / 13, pos))
             over (partition by symbol, blk order by rn rows between unbounded preceding and current row) as q_gain,
         sum(z_loss * power(cast(14 as double) / 13, pos))
@@ -114,11 +106,12 @@ sums as (
     from steps
 ),
 
--- Per block, what the next block carries over: its totals, and its last day's ma_side.
+-- Per block, what the next block carries over: its totals (the sums only grow, so their largest
+-- values), and its last day's ma_side.
 block_totals as (
     select
         symbol,
-        blk + 1 as next_blk,
+        blk,
         max(case when pos = 999 then ma_side end) as last_ma_side,
         max(q_gain) as t_gain,
         max(q_loss) as t_loss,
@@ -130,12 +123,57 @@ block_totals as (
     group by symbol, blk
 ),
 
+-- The signal line's start, its seed less 0.2 * macd_decayed(33) (see macd below), from days 25-33.
+-- They are in block 0, which carries nothing in: there the averages are the sums alone, by the
+-- expressions of averages and macd.
+seed_days as (
+    select
+        symbol,
+        rn,
+        power(cast(11 as double) / 13, pos) * q_fast * 2 / 13 as ema_fast,
+        power(cast(25 as double) / 27, pos) * q_slow * 2 / 27 as ema_slow,
+        power(0.8, pos) * q_fast_8 as fast_8,
+        power(0.8, pos) * q_slow_8 as slow_8
+    from sums
+    where rn between 25 and 33
+),
+
+signal_seeds as (
+    select
+        symbol,
+        avg(ema_fast - ema_slow) - 0.2 * max(
+            case when rn = 33 then
+                (cast(2 as double) / 13 * 0.8 * fast_8 - cast(11 as double) / 13 * ema_fast) / (0.8 - cast(11 as double) / 13)
+                - (cast(2 as double) / 27 * 0.8 * slow_8 - cast(25 as double) / 27 * ema_slow) / (0.8 - cast(25 as double) / 27)
+            end
+        ) as signal_start
+    from seed_days
+    group by symbol
+),
+
+-- Each block with what it takes from before it (the previous block's carry-over, none into block
+-- 0, and the signal line's seed): a few rows per symbol, joined to the days in one go.
+carried as (
+    select
+        b.symbol,
+        b.blk,
+        lag(b.last_ma_side) over (partition by b.symbol order by b.blk) as last_ma_side,
+        lag(b.t_gain) over (partition by b.symbol order by b.blk) as t_gain,
+        lag(b.t_loss) over (partition by b.symbol order by b.blk) as t_loss,
+        lag(b.t_fast) over (partition by b.symbol order by b.blk) as t_fast,
+        lag(b.t_slow) over (partition by b.symbol order by b.blk) as t_slow,
+        lag(b.t_fast_8) over (partition by b.symbol order by b.blk) as t_fast_8,
+        lag(b.t_slow_8) over (partition by b.symbol order by b.blk) as t_slow_8,
+        s.signal_start
+    from block_totals b
+    left join signal_seeds s on s.symbol = b.symbol
+),
+
 averages as (
     select
-        sums.symbol,
-        sums.rn,
-        sums.ma_side,
-        case when pos = 0 then t.last_ma_side else prev_ma_side end as prev_ma_side,
+        sums.*,
+        case when pos = 0 then t.last_ma_side else prev_side_in_block end as prev_ma_side,
+        t.signal_start,
         power(cast(13 as double) / 14, pos)
             * (q_gain + coalesce(power(cast(13 as double) / 14, 1000) * t.t_gain, 0)) / 14 as avg_gain,
         power(cast(13 as double) / 14, pos)
@@ -147,7 +185,7 @@ averages as (
         power(0.8, pos) * (q_fast_8 + coalesce(power(0.8, 1000) * t.t_fast_8, 0)) as fast_8,
         power(0.8, pos) * (q_slow_8 + coalesce(power(0.8, 1000) * t.t_slow_8, 0)) as slow_8
     from sums
-    left join block_totals t on t.symbol = sums.symbol and t.next_blk = sums.blk
+    join carried t on t.symbol = sums.symbol and t.blk = sums.blk
 ),
 
 -- The signal line averages the MACD line, itself a difference of two averages of the closes. An
@@ -165,19 +203,9 @@ macd as (
     from averages
 ),
 
-signal_seeds as (
-    select symbol, avg(macd_line) - 0.2 * max(case when rn = 33 then macd_decayed end) as signal_start
-    from macd
-    where rn between 25 and 33
-    group by symbol
-),
-
 indicators as (
     select
-        macd.symbol,
-        macd.rn,
-        ma_side,
-        prev_ma_side,
+        macd.*,
         case
             when rn < 14 then null
             -- no move at all within the averages' memory: 0, as TA-Lib gives
@@ -186,25 +214,24 @@ indicators as (
             else 100 * (avg_gain / (avg_gain + avg_loss))
         end as rsi_14,
         case when rn >= 33 then macd_line end as macd_12_26,
-        case when rn >= 33 then power(0.8, least(rn - 33, 2000)) * s.signal_start + 0.2 * macd_decayed end as macd_signal_9
+        case when rn >= 33 then power(0.8, least(rn - 33, 2000)) * signal_start + 0.2 * macd_decayed end as macd_signal_9
     from macd
-    left join signal_seeds s on s.symbol = macd.symbol
 )
 
 select
     p.symbol,
     p.trade_date,
-    p.data_source,
-    p.open_price,
-    p.high_price,
-    p.low_price,
+    b.data_source,
+    b.open_price,
+    b.high_price,
+    b.low_price,
     p.close_price,
     p.volume,
     -- change
     p.close_price - prev_close as price_change,
     case when prev_close > 0 then (p.close_price - prev_close) / prev_close * 100 end as price_change_pct,
-    p.high_price - p.low_price as price_range,
-    (p.high_price + p.low_price + p.close_price) / 3 as typical_price,
+    b.high_price - b.low_price as price_range,
+    (b.high_price + b.low_price + p.close_price) / 3 as typical_price,
     -- simple moving averages (null until the window is full)
     case when p.rn >= 6 then avg_7 end as ma_7,
     case when p.rn >= 29 then avg_30 end as ma_30,
@@ -238,6 +265,7 @@ select
         when p.rn >= 200 and ma_side = -1 and prev_ma_side >= 0 then 'DEATH_CROSS'
         else 'NONE'
     end as ma_cross_signal,
-    p.loaded_at
-from prices p
-join indicators i on i.symbol = p.symbol and i.rn = p.rn
+    b.loaded_at
+from indicators p
+-- the bar's other columns
+join {{ ref('stg_stock_prices_unified') }} b on b.symbol = p.symbol and b.trade_date = p.trade_date
