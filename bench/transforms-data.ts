@@ -65,8 +65,8 @@ export async function seedBenchIndex(
   );
 }
 
-/** One more day (`day`) for every symbol, loaded at `at`. */
+/** Day `day` of every symbol, loaded (again, if it was) at `at`. */
 export async function seedBenchDay(wh: Warehouse, symbols: number, day: number, at: Date): Promise<void> {
-  for (let s = 0; s < symbols; s++)
-    await wh.bulkInsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, benchBars(s, day, day + 1, at));
+  const rows = Array.from({ length: symbols }, (_, s) => benchBars(s, day, day + 1, at)).flat();
+  await wh.upsert(TBL_STOCK_PRICE, DAILY_BAR_COLUMNS, rows);
 }
