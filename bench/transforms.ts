@@ -3,8 +3,9 @@
  * times a full rebuild of every model plus every data test, then an incremental run after one new
  * day per symbol. On a copy of the same data, the same models' SQL runs directly in one DuckDB
  * connection with no runner (`bare_sql_seconds`, the limit; `overhead_ratio` is our full build ÷
- * that). Each is timed `--repeat` times (the incremental run with the new day loaded again each
- * time) and the best time counts, as the least disturbed by whatever else the machine does. In the same run, dbt-core + dbt-duckdb (installed from PyPI into .devstack/bench-dbt)
+ * that). Each is timed `--repeat` times (our full build and the bare SQL taking turns; the
+ * incremental run with the new day loaded again each time) and the best time counts, as the least
+ * disturbed by whatever else the machine does. In the same run, dbt-core + dbt-duckdb (installed from PyPI into .devstack/bench-dbt)
  * builds the same models from the same SQL on another copy. Last line: one JSON object.
  *   npm run bench:transforms [-- --symbols 250 --days 4000 --no-dbt --transforms <dir>]
  */
@@ -96,9 +97,13 @@ execFileSync('sync');
 
 const project = await loadProject(transformsDir);
 const businessDate = benchDay(days);
+// Our full build and the bare SQL take turns, so a slower spell of the machine falls on both.
 const fullRuns = [];
-for (let r = 0; r < repeat; r++)
+const bareRuns: number[] = [];
+for (let r = 0; r < repeat; r++) {
   fullRuns.push(await runAll(wh, project, `bench-full-${r}`, businessDate, r > 0));
+  bareRuns.push(await runBare(project));
+}
 const full = best(`full (${fullRuns[0]!.tests} tests)`, fullRuns);
 console.log(await slowestModels(wh, full.runId));
 const incRuns = [];
@@ -110,8 +115,6 @@ const inc = best('incremental (one new day per symbol)', incRuns);
 console.log(await slowestModels(wh, inc.runId));
 await wh.close();
 
-const bareRuns = [];
-for (let r = 0; r < repeat; r++) bareRuns.push(await runBare(project));
 const bareSeconds = Math.min(...bareRuns);
 console.log(
   `bare SQL (each model's statement in one connection, no runner): ${bareRuns.map((x) => x.toFixed(2)).join(', ')} s; our best full build ÷ best bare: ${(full.buildSeconds / bareSeconds).toFixed(2)}`,
