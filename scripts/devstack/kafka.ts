@@ -184,6 +184,10 @@ export const kafka: Component = {
         try {
           await admin.connect();
           await admin.listTopics();
+          // Consumer groups work only once the group coordinator has loaded its offsets topic
+          // (created on first use): until then a consumer's join fails with "the coordinator is
+          // loading". Asking about a group fails the same way, so the broker is ready after it.
+          await admin.describeGroups(['egx-devstack-ready']);
         } finally {
           await admin.disconnect();
         }
