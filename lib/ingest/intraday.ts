@@ -1,5 +1,5 @@
 import { safeParseSymbol } from '../market/symbol.js';
-import { TBL_INTRADAY_PRICE } from '../warehouse/schema.js';
+import { INTRADAY_BAR_COLUMNS, TBL_INTRADAY_PRICE } from '../warehouse/schema.js';
 import { checkedPrices, HEAD_ROWS } from './daily-bars.js';
 import { vendorFromKey } from './index-levels.js';
 import { FileUnreadableError, type FileKindReader, type LoadRecord, type OpenedFile } from './records.js';
@@ -178,20 +178,6 @@ export function cairoLocal(ms: number): number {
 /** The Cairo calendar date ('YYYY-MM-DD') of an instant. */
 export const cairoDate = (ms: number): string => new Date(cairoLocal(ms)).toISOString().slice(0, 10);
 
-const COLUMNS = [
-  'SYMBOL',
-  'BAR_INTERVAL',
-  'BAR_START',
-  'BAR_START_LOCAL',
-  'TRADE_DATE',
-  'DATA_SOURCE',
-  'OPEN_PRICE',
-  'HIGH_PRICE',
-  'LOW_PRICE',
-  'CLOSE_PRICE',
-  'VOLUME',
-];
-
 /** Opens an intraday bar file whose head is read. */
 export function openIntraday(head: CsvHead, key: string): OpenedFile {
   if (head.records.length === 0) throw new FileUnreadableError(`${key}: empty file, no header`);
@@ -321,7 +307,7 @@ export function openIntraday(head: CsvHead, key: string): OpenedFile {
     format: source,
     kind: 'intraday',
     table: TBL_INTRADAY_PRICE,
-    columns: COLUMNS,
+    columns: INTRADAY_BAR_COLUMNS,
     records: records(),
     notes,
   };
@@ -331,7 +317,7 @@ export function openIntraday(head: CsvHead, key: string): OpenedFile {
 export const intradayFiles: FileKindReader = {
   kind: 'intraday',
   table: TBL_INTRADAY_PRICE,
-  columns: COLUMNS,
+  columns: INTRADAY_BAR_COLUMNS,
   async open(input, key) {
     return openIntraday(await readCsvHead(input, HEAD_ROWS), key);
   },

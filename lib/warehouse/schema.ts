@@ -46,6 +46,21 @@ export const DAILY_BAR_COLUMNS = [
   'LOADED_AT',
 ];
 
+/** The columns of an intraday bar in TBL_INTRADAY_PRICE, before its lineage. */
+export const INTRADAY_BAR_COLUMNS = [
+  'SYMBOL',
+  'BAR_INTERVAL',
+  'BAR_START',
+  'BAR_START_LOCAL',
+  'TRADE_DATE',
+  'DATA_SOURCE',
+  'OPEN_PRICE',
+  'HIGH_PRICE',
+  'LOW_PRICE',
+  'CLOSE_PRICE',
+  'VOLUME',
+];
+
 /**
  * Streamed bars as consumed from the bus, one row per (symbol, interval, bar open); re-consuming
  * a message upserts the same row. SOURCE_KEY is `<topic>-<partition>` (or `direct-<interval>`), SOURCE_OFFSET the message offset.

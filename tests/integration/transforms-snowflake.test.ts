@@ -12,6 +12,7 @@ import {
   TBL_INDEX_MEMBERSHIP,
   TBL_INTRADAY_PRICE,
   TBL_STOCK_PRICE,
+  INTRADAY_BAR_COLUMNS,
 } from '../../lib/warehouse/schema.js';
 import type { Warehouse } from '../../lib/warehouse/types.js';
 
@@ -69,20 +70,7 @@ beforeAll(async () => {
   const minute = (m: number) => new Date(Date.UTC(2026, 0, 5, 8, m));
   await wh.upsert(
     TBL_INTRADAY_PRICE,
-    [
-      'SYMBOL',
-      'BAR_INTERVAL',
-      'BAR_START',
-      'BAR_START_LOCAL',
-      'TRADE_DATE',
-      'DATA_SOURCE',
-      'OPEN_PRICE',
-      'HIGH_PRICE',
-      'LOW_PRICE',
-      'CLOSE_PRICE',
-      'VOLUME',
-      'LOADED_AT',
-    ],
+    [...INTRADAY_BAR_COLUMNS, 'LOADED_AT'],
     [
       [0, 10, 11, 9.5, 10.5, 100],
       [1, 10.5, 12, 10.4, 11.8, 300],

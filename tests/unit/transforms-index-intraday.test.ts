@@ -15,6 +15,7 @@ import {
   TBL_INTRADAY_PRICE,
   TBL_STOCK_PRICE,
   bootstrapWarehouse,
+  INTRADAY_BAR_COLUMNS,
 } from '../../lib/warehouse/schema.js';
 
 /**
@@ -405,20 +406,7 @@ describe('intraday marts', () => {
     // The first COMI day again as two 5-minute bars (a coarser export of the same trading).
     await wh.upsert(
       TBL_INTRADAY_PRICE,
-      [
-        'SYMBOL',
-        'BAR_INTERVAL',
-        'BAR_START',
-        'BAR_START_LOCAL',
-        'TRADE_DATE',
-        'DATA_SOURCE',
-        'OPEN_PRICE',
-        'HIGH_PRICE',
-        'LOW_PRICE',
-        'CLOSE_PRICE',
-        'VOLUME',
-        'LOADED_AT',
-      ],
+      [...INTRADAY_BAR_COLUMNS, 'LOADED_AT'],
       [
         [
           'COMI',
